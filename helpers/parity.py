@@ -1,0 +1,60 @@
+"""Parity checks between two frameworks' outputs for the same inputs."""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Parity:
+    """How closely a candidate framework's outputs match the reference framework's."""
+
+    reference: str
+    candidate: str
+    samples: int
+    max_abs_diff: float
+    label_agreement: float
+    disagreements: int
+
+    def __str__(self) -> str:
+        return (
+            f"{self.candidate} vs {self.reference} on {self.samples:,} samples: "
+            f"max |difference| = {self.max_abs_diff:.2e}, labels agree on "
+            f"{self.label_agreement:.2%} ({self.disagreements} disagreements)"
+        )
+
+
+def labels_of(outputs: np.ndarray) -> np.ndarray:
+    """Predicted labels: argmax over classes, or a 0.5 threshold for single-column probabilities."""
+    if outputs.ndim == 2 and outputs.shape[1] > 1:
+        return outputs.argmax(axis=1)
+    return (outputs.reshape(len(outputs)) >= 0.5).astype(np.int64)
+
+
+def compare(reference: np.ndarray, candidate: np.ndarray, *, names: tuple[str, str]) -> Parity:
+    """Maximum absolute difference and label agreement of candidate against reference outputs."""
+    if reference.shape != candidate.shape:
+        raise ValueError(
+            f"{names[1]} outputs have shape {candidate.shape} but {names[0]} outputs have "
+            f"{reference.shape}: run both on the same inputs, in the same order"
+        )
+    agree = labels_of(reference) == labels_of(candidate)
+    return Parity(
+        reference=names[0],
+        candidate=names[1],
+        samples=len(reference),
+        max_abs_diff=float(np.abs(reference.astype(np.float64) - candidate).max()),
+        label_agreement=float(agree.mean()),
+        disagreements=int((~agree).sum()),
+    )
+
+
+def assert_parity(parity: Parity, *, max_abs_diff: float = 1e-4, min_agreement: float = 0.9999) -> None:
+    """Raise AssertionError, saying what broke, unless the difference and agreement meet the targets."""
+    problems = []
+    if not parity.max_abs_diff <= max_abs_diff:
+        problems.append(f"max |difference| {parity.max_abs_diff:.2e} exceeds {max_abs_diff:.0e}")
+    if not parity.label_agreement >= min_agreement:
+        problems.append(f"label agreement {parity.label_agreement:.4%} is below {min_agreement:.2%}")
+    if problems:
+        raise AssertionError(f"Parity broken for {parity.candidate} vs {parity.reference}: " + "; ".join(problems))

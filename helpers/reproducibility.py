@@ -1,0 +1,22 @@
+"""One call that seeds every source of randomness a chapter uses."""
+
+import os
+import random
+import sys
+
+import numpy as np
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and (when imported) PyTorch and TensorFlow, and ask for deterministic kernels."""
+    os.environ["PYTHONHASHSEED"] = str(seed)
+    random.seed(seed)
+    np.random.seed(seed)
+    if "torch" in sys.modules:
+        torch = sys.modules["torch"]
+        torch.manual_seed(seed)
+        torch.use_deterministic_algorithms(True)
+    if "tensorflow" in sys.modules:
+        tensorflow = sys.modules["tensorflow"]
+        tensorflow.random.set_seed(seed)
+        tensorflow.config.experimental.enable_op_determinism()

@@ -1,0 +1,26 @@
+"""The chapters' headline figures, saved as JSON so the book and the checks read the same numbers."""
+
+import json
+from pathlib import Path
+
+from helpers.download import atomic_write
+from helpers.paths import results_dir
+
+
+def results_path(chapter: str) -> Path:
+    """Path of one chapter's results file."""
+    return results_dir() / f"{chapter}.json"
+
+
+def save_results(chapter: str, figures: dict) -> Path:
+    """Write a chapter's headline figures atomically and return the file's path."""
+    path = results_path(chapter)
+    text = json.dumps(figures, indent=2, sort_keys=True) + "\n"
+    with atomic_write(path) as out:
+        out.write(text.encode())
+    return path
+
+
+def load_results() -> dict[str, dict]:
+    """All chapters' headline figures, keyed by chapter name."""
+    return {path.stem: json.loads(path.read_text()) for path in sorted(results_dir().glob("*.json"))}

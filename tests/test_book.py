@@ -1,0 +1,23 @@
+"""The book renders from the committed notebooks with warnings as errors, figures included."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+from helpers.paths import REPO_ROOT
+
+
+def test_book_builds_without_warnings(tmp_path):
+    jupyter_book = Path(sys.executable).with_name("jupyter-book")
+    build = subprocess.run(
+        [str(jupyter_book), "build", str(REPO_ROOT), "--path-output", str(tmp_path),
+         "--warningiserror", "--nitpick", "--keep-going"],
+        capture_output=True, text=True, timeout=900,
+    )
+    assert build.returncode == 0, build.stdout[-4000:] + build.stderr[-4000:]
+    html = tmp_path / "_build" / "html"
+    chapter = (html / "notebooks" / "01_mnist_pytorch_to_tensorflow.html").read_text()
+    assert chapter.count("<img") >= 5, "the chapter's plots are missing from the HTML"
+    assert "<svg" in chapter or ".svg" in chapter, "the ONNX graph picture is missing"
+    assert "Parity broken" not in chapter
+    assert (html / "book" / "results.html").exists()

@@ -1,0 +1,69 @@
+import numpy as np
+import pytest
+
+from helpers.parity import assert_parity, compare, labels_of
+
+
+def test_labels_of_takes_argmax_for_logits_and_threshold_for_probabilities():
+    assert labels_of(np.array([[0.1, 2.0, -1.0], [3.0, 0.0, 0.5]])).tolist() == [1, 0]
+    assert labels_of(np.array([[0.2], [0.7], [0.5]])).tolist() == [0, 1, 1]
+    assert labels_of(np.array([0.2, 0.9])).tolist() == [0, 1]
+
+
+def test_identical_outputs_have_perfect_parity():
+    logits = np.random.default_rng(0).normal(size=(50, 10)).astype(np.float32)
+    parity = compare(logits, logits.copy(), names=("A", "B"))
+    assert parity.max_abs_diff == 0.0
+    assert parity.label_agreement == 1.0
+    assert parity.disagreements == 0
+    assert_parity(parity)
+
+
+def test_small_numeric_noise_passes_and_is_measured():
+    rng = np.random.default_rng(1)
+    logits = rng.normal(size=(200, 10)).astype(np.float32)
+    noisy = logits + rng.uniform(-3e-6, 3e-6, size=logits.shape).astype(np.float32)
+    parity = compare(logits, noisy, names=("A", "B"))
+    assert 0 < parity.max_abs_diff <= 3.1e-6
+    assert_parity(parity)
+
+
+def test_a_large_difference_fails_with_the_measured_value():
+    logits = np.zeros((10, 3), dtype=np.float32)
+    logits[:, 0] = 1
+    shifted = logits.copy()
+    shifted[4, 0] += 0.01
+    with pytest.raises(AssertionError, match=r"max \|difference\| 1.00e-02 exceeds 1e-04"):
+        assert_parity(compare(logits, shifted, names=("A", "B")))
+
+
+def test_label_disagreement_fails_even_when_differences_are_allowed():
+    logits = np.tile(np.array([[1.0, 0.0]], dtype=np.float32), (100, 1))
+    flipped = logits.copy()
+    flipped[7] = [0.0, 1.0]
+    parity = compare(logits, flipped, names=("PyTorch", "TensorFlow"))
+    assert parity.disagreements == 1
+    assert parity.label_agreement == pytest.approx(0.99)
+    with pytest.raises(AssertionError, match="label agreement 99.0000% is below 99.99%"):
+        assert_parity(parity, max_abs_diff=10.0)
+
+
+def test_nan_outputs_break_parity():
+    logits = np.zeros((4, 2), dtype=np.float32)
+    broken = logits.copy()
+    broken[0, 0] = np.nan
+    with pytest.raises(AssertionError, match="max"):
+        assert_parity(compare(logits, broken, names=("A", "B")))
+
+
+def test_shape_mismatch_is_a_clear_error():
+    with pytest.raises(ValueError, match=r"B outputs have shape \(3, 2\) but A outputs have \(2, 3\)"):
+        compare(np.zeros((2, 3)), np.zeros((3, 2)), names=("A", "B"))
+
+
+def test_report_reads_well():
+    parity = compare(np.zeros((3, 2)), np.zeros((3, 2)), names=("PyTorch", "ONNX Runtime"))
+    assert str(parity) == (
+        "ONNX Runtime vs PyTorch on 3 samples: max |difference| = 0.00e+00, "
+        "labels agree on 100.00% (0 disagreements)"
+    )
