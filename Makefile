@@ -31,6 +31,8 @@ graphviz:
 ## chapters: execute every chapter in place (refreshes outputs and results/*.json)
 chapters: setup
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=3600 $(CHAPTERS) $(PAGES)
+	# keep only the final state of progress bars in the stored outputs
+	$(BIN)/jupyter nbconvert --to notebook --inplace --coalesce-streams $(CHAPTERS) $(PAGES)
 
 ## book: render the HTML book from the executed notebooks into _build/html
 book: setup
