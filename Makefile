@@ -40,7 +40,7 @@ book: setup
 
 ## test: helpers' unit tests, results checks, the book build, then nbval over every notebook
 test: setup
-	COURSE_OUTPUT_DIR=_build/test-run $(BIN)/pytest
+	COURSE_OUTPUT_DIR=$(CURDIR)/_build/test-run $(BIN)/pytest
 
 ## lab: open the chapters in JupyterLab
 lab: setup
