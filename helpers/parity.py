@@ -18,9 +18,9 @@ class Parity:
 
     def __str__(self) -> str:
         return (
-            f"{self.candidate} vs {self.reference} on {self.samples:,} samples: "
-            f"max |difference| = {self.max_abs_diff:.2e}, labels agree on "
-            f"{self.label_agreement:.2%} ({self.disagreements} disagreements)"
+            f"{self.candidate} vs {self.reference} on {self.samples:,} samples:\n"
+            f"  max |difference| = {self.max_abs_diff:.2e}\n"
+            f"  labels agree on {self.label_agreement:.2%} ({self.disagreements} disagreements)"
         )
 
 

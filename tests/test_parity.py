@@ -64,6 +64,7 @@ def test_shape_mismatch_is_a_clear_error():
 def test_report_reads_well():
     parity = compare(np.zeros((3, 2)), np.zeros((3, 2)), names=("PyTorch", "ONNX Runtime"))
     assert str(parity) == (
-        "ONNX Runtime vs PyTorch on 3 samples: max |difference| = 0.00e+00, "
-        "labels agree on 100.00% (0 disagreements)"
+        "ONNX Runtime vs PyTorch on 3 samples:\n"
+        "  max |difference| = 0.00e+00\n"
+        "  labels agree on 100.00% (0 disagreements)"
     )

@@ -1,0 +1,39 @@
+"""Every notebook is committed as one complete top-to-bottom run, with cells nbval compares."""
+
+import nbformat
+import pytest
+
+from helpers.paths import REPO_ROOT
+
+NOTEBOOKS = sorted((REPO_ROOT / "notebooks").glob("*.ipynb")) + [REPO_ROOT / "book" / "results.ipynb"]
+CHAPTERS = sorted((REPO_ROOT / "notebooks").glob("*.ipynb"))
+
+
+def code_cells(path):
+    """The code cells of a notebook."""
+    return [cell for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "code"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)
+def test_committed_as_one_complete_run(path):
+    counts = [cell.execution_count for cell in code_cells(path)]
+    assert counts == list(range(1, len(counts) + 1)), (
+        f"{path.name} was not run top to bottom in one go (execution counts {counts}): run `make chapters`"
+    )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)
+def test_no_stored_errors(path):
+    errors = [o for cell in code_cells(path) for o in cell.outputs if o.output_type == "error"]
+    assert not errors, f"{path.name} stores an error output: {errors[0].ename}"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda path: path.name)
+def test_chapter_marks_deterministic_cells_for_nbval(path):
+    checked = [c for c in code_cells(path) if "nbval-check-output" in c.metadata.get("tags", [])]
+    assert len(checked) >= 5, f"{path.name} marks only {len(checked)} cells for nbval to compare"
+    assert all(cell.outputs for cell in checked), "a cell nbval compares has no stored output"
+    assert not any(
+        tag in cell.metadata.get("tags", []) for cell in code_cells(path)
+        for tag in ("nbval-skip", "nbval-raises-exception", "raises-exception")
+    ), f"{path.name} lets a cell skip or fail silently"
