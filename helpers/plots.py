@@ -91,3 +91,19 @@ def plot_confusion_matrix(
     figure.colorbar(image, ax=axis, label="mistakes")
     figure.tight_layout()
     return figure
+
+
+def plot_length_histogram(lengths: np.ndarray, cutoff: int, *, unit: str = "words") -> plt.Figure:
+    """Histogram of sequence lengths with the chosen cutoff and the share of sequences it keeps whole."""
+    figure, axis = plt.subplots(figsize=(9, 3.2))
+    axis.hist(lengths, bins=np.arange(0, np.percentile(lengths, 99) + 20, 20), color="tab:blue", alpha=0.8)
+    kept = (lengths <= cutoff).mean()
+    axis.axvline(cutoff, color="tab:red", linestyle="--", label=f"cutoff {cutoff} {unit}: {kept:.0%} fit whole")
+    axis.axvline(np.median(lengths), color="black", linestyle=":", label=f"median {np.median(lengths):.0f} {unit}")
+    axis.set_xlabel(f"length ({unit})")
+    axis.set_ylabel("count")
+    axis.set_title("How long are the sequences?")
+    axis.legend(frameon=False)
+    axis.spines[["top", "right"]].set_visible(False)
+    figure.tight_layout()
+    return figure

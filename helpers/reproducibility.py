@@ -8,7 +8,7 @@ import numpy as np
 
 
 def seed_everything(seed: int) -> None:
-    """Seed Python, NumPy and (when imported) PyTorch and TensorFlow, and ask for deterministic kernels."""
+    """Seed Python, NumPy and (when imported) PyTorch, Keras and TensorFlow; ask for deterministic kernels."""
     os.environ["PYTHONHASHSEED"] = str(seed)
     random.seed(seed)
     np.random.seed(seed)
@@ -16,6 +16,8 @@ def seed_everything(seed: int) -> None:
         torch = sys.modules["torch"]
         torch.manual_seed(seed)
         torch.use_deterministic_algorithms(True)
+    if "keras" in sys.modules:
+        sys.modules["keras"].utils.set_random_seed(seed)
     if "tensorflow" in sys.modules:
         tensorflow = sys.modules["tensorflow"]
         tensorflow.random.set_seed(seed)

@@ -1,0 +1,47 @@
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pytest
+
+from helpers import plots
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    matplotlib.pyplot.close("all")
+
+
+def test_show_images_titles_every_image_and_hides_spare_axes():
+    figure = plots.show_images(np.zeros((7, 28, 28)), [str(i) for i in range(7)], columns=5, suptitle="S")
+    titled = [axis.get_title() for axis in figure.axes if axis.get_title()]
+    assert titled == [str(i) for i in range(7)]
+    assert len(figure.axes) == 10
+
+
+def test_class_balance_bars_are_shares_in_percent():
+    figure = plots.plot_class_balance({"a": np.array([0, 0, 0, 1]), "b": np.array([1, 1])}, ["x", "y"])
+    heights = [patch.get_height() for patch in figure.axes[0].patches]
+    assert heights == [75.0, 25.0, 0.0, 100.0]
+
+
+def test_learning_curves_plot_both_splits_per_metric():
+    history = {"train_loss": [1, 0.5], "val_loss": [1.1, 0.7], "train_accuracy": [0.5, 0.8], "val_accuracy": [0.4, 0.7]}
+    figure = plots.plot_learning_curves(history)
+    loss_axis, accuracy_axis = figure.axes
+    assert [line.get_ydata().tolist() for line in loss_axis.lines] == [[1, 0.5], [1.1, 0.7]]
+    assert [line.get_ydata().tolist() for line in accuracy_axis.lines] == [[50, 80], [40, 70]]
+
+
+def test_confusion_matrix_counts_cells():
+    figure = plots.plot_confusion_matrix(np.array([0, 0, 1, 1, 1]), np.array([0, 1, 1, 1, 0]), ["n", "p"], title="t")
+    texts = [text.get_text() for text in figure.axes[0].texts]
+    assert texts == ["1", "1", "1", "2"]
+
+
+def test_length_histogram_reports_the_share_kept_whole():
+    figure = plots.plot_length_histogram(np.array([10, 20, 30, 400]), 100)
+    labels = [line.get_label() for line in figure.axes[0].lines]
+    assert labels[0] == "cutoff 100 words: 75% fit whole"
