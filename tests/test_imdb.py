@@ -288,9 +288,8 @@ def test_load_preprocessing_refuses_other_versions_and_rules(
 @pytest.mark.skipif(
     not REAL_COPY.is_dir(), reason="offline IMDb copy absent: run `npm ci` in the repository root"
 )
-def test_real_imdb_from_offline_copy_then_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("COURSE_OFFLINE_DIR", str(REAL_COPY.parent))
+@pytest.mark.usefixtures("empty_cache_over_npm_copies")
+def test_real_imdb_from_offline_copy_then_cache() -> None:
     data = imdb.load_imdb()
     assert data.source == imdb.FROM_OFFLINE
     assert len(data.train_texts) == len(data.test_texts) == 25000

