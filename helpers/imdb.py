@@ -19,8 +19,8 @@ from helpers.download import (
     DatasetError,
     atomic_write,
     download_md5_verified,
+    found_nowhere,
     safe_extract,
-    sha256_of,
 )
 from helpers.paths import data_dir, offline_packages_dir
 
@@ -128,12 +128,13 @@ def _write_cache(path: Path, splits: Splits) -> None:
 
 def _read_offline(path: Path) -> Splits:
     """Splits from the npm copy's reviews.json after checking its sha256, cut into its four blocks."""
-    actual = sha256_of(path)
+    data = path.read_bytes()
+    actual = hashlib.sha256(data).hexdigest()
     if actual != OFFLINE_SHA256:
         raise DatasetError(
             f"The offline copy {path} has sha256 {actual} but {OFFLINE_SHA256} was expected: {NPM_ADVICE}"
         )
-    records = json.loads(path.read_bytes())
+    records = json.loads(data)
     splits: Splits = {split: ([], []) for split in SPLITS}
     for number, split in enumerate(OFFLINE_BLOCKS):
         block = records[number * REVIEWS_PER_LABEL : (number + 1) * REVIEWS_PER_LABEL]
@@ -178,13 +179,7 @@ def load_imdb() -> ImdbData:
         try:
             splits, source = _download(cached.parent), FROM_DOWNLOAD
         except DatasetError as error:
-            raise DatasetError(
-                "The IMDb reviews were found nowhere. Tried, in order:\n"
-                f"1. the cache {cached}: absent\n"
-                f"2. the offline copy {offline}: absent; {NPM_ADVICE}\n"
-                f"3. the download: {error}\n"
-                "Check your internet connection."
-            ) from error
+            raise found_nowhere("The IMDb reviews were", cached, offline, error) from error
     if source != FROM_CACHE:
         _write_cache(cached, splits)
     (train_texts, train_labels), (test_texts, test_labels) = (splits[split] for split in SPLITS)

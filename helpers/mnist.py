@@ -14,6 +14,7 @@ from helpers.download import (
     NPM_ADVICE,
     DatasetError,
     download_verified,
+    found_nowhere,
     sha256_of,
     verified_copy,
 )
@@ -106,12 +107,7 @@ def _locate(name: str) -> tuple[Path, str]:
             gunzip=True,
         )
     except DatasetError as error:
-        raise DatasetError(
-            f"MNIST file {name} was found nowhere. Tried, in order:\n"
-            f"1. the cache {cached}: absent\n"
-            f"2. the offline copy {offline}: absent; {NPM_ADVICE}\n"
-            f"3. the download: {error}"
-        ) from error
+        raise found_nowhere(f"MNIST file {name} was", cached, offline, error) from error
     return cached, FROM_DOWNLOAD
 
 
