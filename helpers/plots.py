@@ -69,27 +69,36 @@ def plot_confusion_matrix(
     true_labels: np.ndarray, predicted_labels: np.ndarray, class_names: Sequence[str], *, title: str
 ) -> plt.Figure:
     """Confusion matrix of counts; the colour scale shows only the mistakes."""
+    return plot_confusion_matrices(true_labels, {title: predicted_labels}, class_names)
+
+
+def plot_confusion_matrices(
+    true_labels: np.ndarray, predictions: dict[str, np.ndarray], class_names: Sequence[str]
+) -> plt.Figure:
+    """Confusion matrices side by side, one per titled set of predictions, on one colour scale for mistakes."""
     classes = len(class_names)
-    counts = np.zeros((classes, classes), dtype=int)
-    np.add.at(counts, (true_labels, predicted_labels), 1)
+    panels = len(predictions)
+    counts = np.zeros((panels, classes, classes), dtype=int)
+    for panel, predicted_labels in enumerate(predictions.values()):
+        np.add.at(counts[panel], (true_labels, predicted_labels), 1)
     errors = np.where(np.eye(classes, dtype=bool), 0, counts)
-    figure, axis = plt.subplots(figsize=(6.2, 5.4))
-    image = axis.imshow(errors, cmap="Reds")
-    for row in range(classes):
-        for column in range(classes):
-            on_diagonal = row == column
-            axis.text(
-                column, row, counts[row, column], ha="center", va="center", fontsize=8,
-                color="tab:green" if on_diagonal else ("white" if errors[row, column] > errors.max() / 2 else "black"),
-                fontweight="bold" if on_diagonal else "normal",
-            )
-    axis.set_xticks(range(classes), class_names)
-    axis.set_yticks(range(classes), class_names)
-    axis.set_xlabel("predicted")
-    axis.set_ylabel("true")
-    axis.set_title(title)
-    figure.colorbar(image, ax=axis, label="mistakes")
-    figure.tight_layout()
+    figure, axes = plt.subplots(1, panels, figsize=(5.2 * panels, 4.6), squeeze=False, layout="constrained")
+    for axis, title, panel_counts, panel_errors in zip(axes[0], predictions, counts, errors):
+        image = axis.imshow(panel_errors, cmap="Reds", vmin=0, vmax=max(errors.max(), 1))
+        for row in range(classes):
+            for column in range(classes):
+                on_diagonal = row == column
+                axis.text(
+                    column, row, panel_counts[row, column], ha="center", va="center", fontsize=8,
+                    color="tab:green" if on_diagonal else ("white" if panel_errors[row, column] > errors.max() / 2 else "black"),
+                    fontweight="bold" if on_diagonal else "normal",
+                )
+        axis.set_xticks(range(classes), class_names)
+        axis.set_yticks(range(classes), class_names)
+        axis.set_xlabel("predicted")
+        axis.set_ylabel("true")
+        axis.set_title(title)
+    figure.colorbar(image, ax=axes[0].tolist(), label="mistakes")
     return figure
 
 

@@ -41,6 +41,15 @@ def test_confusion_matrix_counts_cells():
     assert texts == ["1", "1", "1", "2"]
 
 
+def test_confusion_matrices_side_by_side_share_one_colour_scale():
+    true = np.array([0, 0, 1, 1, 1])
+    figure = plots.plot_confusion_matrices(true, {"A": np.array([0, 1, 1, 1, 0]), "B": true}, ["n", "p"])
+    left, right = figure.axes[:2]
+    assert [left.get_title(), right.get_title()] == ["A", "B"]
+    assert [text.get_text() for text in right.texts] == ["2", "0", "0", "3"]
+    assert left.images[0].get_clim() == right.images[0].get_clim() == (0, 1)
+
+
 def test_length_histogram_reports_the_share_kept_whole():
     figure = plots.plot_length_histogram(np.array([10, 20, 30, 400]), 100)
     labels = [line.get_label() for line in figure.axes[0].lines]
