@@ -82,15 +82,17 @@ def plot_confusion_matrices(
     for panel, predicted_labels in enumerate(predictions.values()):
         np.add.at(counts[panel], (true_labels, predicted_labels), 1)
     errors = np.where(np.eye(classes, dtype=bool), 0, counts)
-    figure, axes = plt.subplots(1, panels, figsize=(5.2 * panels, 4.6), squeeze=False, layout="constrained")
+    fontsize = 8 if classes > 4 else 13
+    figure, axes = plt.subplots(1, panels, figsize=(4.2 * panels + 0.8, 4), squeeze=False, layout="constrained")
     for axis, title, panel_counts, panel_errors in zip(axes[0], predictions, counts, errors):
         image = axis.imshow(panel_errors, cmap="Reds", vmin=0, vmax=max(errors.max(), 1))
         for row in range(classes):
             for column in range(classes):
                 on_diagonal = row == column
+                on_dark_red = panel_errors[row, column] > errors.max() / 2
                 axis.text(
-                    column, row, panel_counts[row, column], ha="center", va="center", fontsize=8,
-                    color="tab:green" if on_diagonal else ("white" if panel_errors[row, column] > errors.max() / 2 else "black"),
+                    column, row, panel_counts[row, column], ha="center", va="center", fontsize=fontsize,
+                    color="tab:green" if on_diagonal else ("white" if on_dark_red else "black"),
                     fontweight="bold" if on_diagonal else "normal",
                 )
         axis.set_xticks(range(classes), class_names)
