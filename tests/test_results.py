@@ -9,8 +9,11 @@ import pytest
 from helpers.paths import REPO_ROOT
 from helpers.results import load_results, save_results
 
-CHAPTERS = {"chapter1_mnist": REPO_ROOT / "notebooks" / "01_mnist_pytorch_to_tensorflow.ipynb"}
-TARGETS = {"chapter1_mnist": {"accuracy": 0.992}}
+CHAPTERS = {
+    "chapter1_mnist": REPO_ROOT / "notebooks" / "01_mnist_pytorch_to_tensorflow.ipynb",
+    "chapter2_imdb": REPO_ROOT / "notebooks" / "02_imdb_keras_to_pytorch.ipynb",
+}
+TARGETS = {"chapter1_mnist": {"accuracy": 0.992}, "chapter2_imdb": {"accuracy": 0.889}}
 
 
 def test_save_and_load_round_trip(tmp_path, monkeypatch):
