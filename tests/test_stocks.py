@@ -1,0 +1,111 @@
+"""Daily prices: the pinned snapshot, the Yahoo Finance path (with a stand-in download), the cache and the checks."""
+
+import pandas as pd
+import pytest
+
+from helpers import stocks
+from helpers.download import FROM_CACHE, DatasetError
+
+
+def bars(days: int = 6, start: str = "2024-01-02") -> pd.DataFrame:
+    """A small, valid table of business-day bars in yfinance's schema."""
+    dates = pd.bdate_range(start, periods=days, name="Date")
+    close = pd.Series(range(100, 100 + days), index=dates, dtype=float)
+    return pd.DataFrame({"Open": close - 0.5, "High": close + 1, "Low": close - 1, "Close": close,
+                         "Adj Close": close * 0.98, "Volume": 1_000})
+
+
+@pytest.fixture
+def yahoo(monkeypatch, tmp_path):
+    """Send downloads to a stand-in and the cache to a temporary folder; returns the list of calls made."""
+    calls = []
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
+
+    def download(ticker, start, end):
+        calls.append(ticker)
+        return bars() if ticker == "AAPL" else pd.DataFrame()
+
+    monkeypatch.setattr(stocks, "download_prices", download)
+    return calls
+
+
+def test_snapshot_is_aapl_daily_2019_to_2024_in_yfinance_schema():
+    history = stocks.load_prices()
+    assert history.source == stocks.FROM_SNAPSHOT and history.ticker == "AAPL"
+    prices = history.prices
+    assert list(prices.columns) == stocks.PRICE_COLUMNS and prices.index.name == "Date"
+    assert len(prices) == 1_509
+    assert (prices.index[0].date().isoformat(), prices.index[-1].date().isoformat()) == ("2019-01-02", "2024-12-30")
+    assert prices.loc["2019-01-02", "Close"] == 39.48
+
+
+def test_snapshot_holds_aapl_only():
+    with pytest.raises(DatasetError, match="AAPL only.*online=True"):
+        stocks.load_prices("MSFT")
+
+
+def test_corrupt_snapshot_says_how_to_reinstall(monkeypatch):
+    monkeypatch.setattr(stocks, "SNAPSHOT_SHA256", "0" * 64)
+    with pytest.raises(DatasetError, match=r"corrupt.*pip install --force-reinstall hvsampledata==0\.1\.5"):
+        stocks.load_prices()
+
+
+def test_online_download_is_validated_cached_and_reused(yahoo, tmp_path):
+    first = stocks.load_prices("aapl", online=True, start="2024-01-01", end="2024-02-01")
+    assert first.source == stocks.FROM_YAHOO and first.ticker == "AAPL"
+    assert [path.name for path in (tmp_path / "stocks").iterdir()] == ["AAPL_2024-01-01_2024-02-01.csv"]
+    second = stocks.load_prices("AAPL", online=True, start="2024-01-01", end="2024-02-01")
+    assert second.source == FROM_CACHE and yahoo == ["AAPL"]
+    pd.testing.assert_frame_equal(second.prices, first.prices, check_freq=False)
+
+
+def test_unknown_ticker_is_named_and_nothing_is_cached(yahoo, tmp_path):
+    with pytest.raises(DatasetError, match="no prices for 'NOSUCHTICKER'.*Check the symbol"):
+        stocks.load_prices("NOSUCHTICKER", online=True)
+    assert not (tmp_path / "stocks").exists() or not any((tmp_path / "stocks").iterdir())
+
+
+def test_damaged_cache_is_named_for_deletion(yahoo, tmp_path):
+    cached = tmp_path / "stocks" / "AAPL_2019-01-01_2025-01-01.csv"
+    cached.parent.mkdir()
+    cached.write_text("Date,Open\n2024-01-02,1\n")
+    with pytest.raises(DatasetError, match="unusable.*delete the file"):
+        stocks.load_prices("AAPL", online=True)
+
+
+def test_network_failure_points_to_the_snapshot(monkeypatch):
+    import yfinance
+
+    def offline(*args, **kwargs):
+        raise ConnectionError("no route to host")
+
+    monkeypatch.setattr(yfinance, "download", offline)
+    with pytest.raises(DatasetError, match="could not download AAPL.*ConnectionError.*offline snapshot"):
+        stocks.download_prices("AAPL", "2024-01-01", "2024-02-01")
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda f: f.iloc[0:0], "empty table"),
+        (lambda f: f.drop(columns=["Adj Close"]), r"lack columns \['Adj Close'\]"),
+        (lambda f: f.reset_index(drop=True), "not indexed by date"),
+        (lambda f: pd.concat([f, f.iloc[[2]]]).sort_index(), "repeat dates"),
+        (lambda f: f.iloc[::-1], "not in date order"),
+        (lambda f: f.assign(Close=f["Close"].where(f.index != f.index[3])), "blanks, first on 2024-01-05"),
+        (lambda f: f.assign(Low=0.0), "zero or negative"),
+        (lambda f: f.assign(High=f["Low"] - 1), "High below or a Low above"),
+        (lambda f: f.drop(index=f.index[1:5]), r"1 gap\(s\) longer than 5 days, the first from 2024-01-02 to 2024-01-09"),
+    ],
+    ids=["empty", "missing column", "no dates", "duplicates", "order", "blank", "non-positive", "high-low", "gap"],
+)
+def test_bad_prices_get_a_clear_error(change, message):
+    with pytest.raises(DatasetError, match=message):
+        stocks.validate_prices(change(bars()), "AAPL")
+
+
+def test_valid_prices_come_back_in_schema_order_and_types():
+    frame = bars()[["Volume", "Close", "Adj Close", "Low", "High", "Open"]]
+    checked = stocks.validate_prices(frame.assign(Volume=frame["Volume"].astype(float)), "AAPL")
+    assert list(checked.columns) == stocks.PRICE_COLUMNS
+    assert checked["Volume"].dtype == "int64" and checked["Close"].dtype == "float64"
