@@ -47,3 +47,17 @@ def zscore(series: pd.Series, days: int) -> pd.Series:
     """How unusual each value is against the previous days' mean and spread (today included)."""
     window = series.rolling(days)
     return (series - window.mean()) / window.std()
+
+
+def next_day_return(close: pd.Series) -> pd.Series:
+    """Log return from each day's close to the next day's close (blank on the last day): the forecast target."""
+    return np.log(close).diff().shift(-1).rename("next_day_return")
+
+
+def sliding_windows(features: pd.DataFrame, length: int) -> tuple[np.ndarray, pd.DatetimeIndex]:
+    """Every run of `length` consecutive days as a float32 array (windows, length, features), and each run's last day."""
+    if len(features) < length:
+        raise ValueError(f"need at least {length} days of features for one window, got {len(features)}")
+    values = features.to_numpy(np.float32)
+    windows = np.lib.stride_tricks.sliding_window_view(values, length, axis=0).transpose(0, 2, 1)
+    return np.ascontiguousarray(windows), features.index[length - 1 :]

@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass
 
+from collections.abc import Callable
+
 import numpy as np
 
 
@@ -31,14 +33,20 @@ def labels_of(outputs: np.ndarray) -> np.ndarray:
     return (outputs.reshape(len(outputs)) >= 0.5).astype(np.int64)
 
 
-def compare(reference: np.ndarray, candidate: np.ndarray, *, names: tuple[str, str]) -> Parity:
-    """Maximum absolute difference and label agreement of candidate against reference outputs."""
+def compare(
+    reference: np.ndarray,
+    candidate: np.ndarray,
+    *,
+    names: tuple[str, str],
+    labels: Callable[[np.ndarray], np.ndarray] = labels_of,
+) -> Parity:
+    """Maximum absolute difference and label agreement (labels_of, or e.g. np.sign for a forecast's direction)."""
     if reference.shape != candidate.shape:
         raise ValueError(
             f"{names[1]} outputs have shape {candidate.shape} but {names[0]} outputs have "
             f"{reference.shape}: run both on the same inputs, in the same order"
         )
-    agree = labels_of(reference) == labels_of(candidate)
+    agree = labels(reference) == labels(candidate)
     return Parity(
         reference=names[0],
         candidate=names[1],

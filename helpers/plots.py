@@ -1,9 +1,10 @@
-"""Figures the chapters show: samples, class balance, learning curves, confusion matrices."""
+"""Figures the chapters show: samples, class balance, learning curves, confusion matrices, price series."""
 
 from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 
 
 def show_images(
@@ -47,17 +48,18 @@ def plot_class_balance(labels_by_split: dict[str, np.ndarray], class_names: Sequ
 
 
 def plot_learning_curves(history: dict[str, Sequence[float]]) -> plt.Figure:
-    """Loss and accuracy per epoch, training against validation, side by side."""
-    figure, (loss_axis, accuracy_axis) = plt.subplots(1, 2, figsize=(10, 3.5))
+    """Each metric per epoch (loss, and accuracy when recorded), training against validation, side by side."""
+    metrics = [key.removeprefix("train_") for key in history if key.startswith("train_")]
+    figure, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 3.5), squeeze=False)
     epochs = np.arange(1, len(history["train_loss"]) + 1)
-    for axis, metric, label in ((loss_axis, "loss", "loss"), (accuracy_axis, "accuracy", "accuracy (%)")):
+    for axis, metric in zip(axes.flat, metrics):
         scale = 100 if metric == "accuracy" else 1
         for split in ("train", "val"):
             values = scale * np.asarray(history[f"{split}_{metric}"])
             axis.plot(epochs, values, marker="o", label="training" if split == "train" else "validation")
         axis.set_xlabel("epoch")
-        axis.set_ylabel(label)
-        axis.set_xticks(epochs)
+        axis.set_ylabel("accuracy (%)" if metric == "accuracy" else metric)
+        axis.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
         axis.spines[["top", "right"]].set_visible(False)
         axis.legend(frameon=False)
     figure.suptitle("Learning curves")
@@ -116,5 +118,40 @@ def plot_length_histogram(lengths: np.ndarray, cutoff: int, *, unit: str = "word
     axis.set_title("How long are the sequences?")
     axis.legend(frameon=False)
     axis.spines[["top", "right"]].set_visible(False)
+    figure.tight_layout()
+    return figure
+
+
+def plot_price_history(close: pd.Series, periods: dict[str, pd.Timestamp], *, title: str) -> plt.Figure:
+    """A closing-price line with each named period (keyed by its first day) shaded and labelled."""
+    figure, axis = plt.subplots(figsize=(10, 3.6))
+    axis.plot(close.index, close, color="black", linewidth=1)
+    starts = list(periods.values())
+    ends = starts[1:] + [close.index[-1] + pd.Timedelta(days=1)]
+    for (name, start), end, color in zip(periods.items(), ends, ("tab:blue", "tab:orange", "tab:green")):
+        days = close.index[(close.index >= start) & (close.index < end)]
+        axis.axvspan(days[0], days[-1], color=color, alpha=0.12)
+        axis.text(days[0] + (days[-1] - days[0]) / 2, 0.96, f"{name}\n{len(days):,} days",
+                  transform=axis.get_xaxis_transform(), ha="center", va="top", fontsize=9)
+    axis.set_ylabel("close (USD)")
+    axis.set_title(title)
+    axis.spines[["top", "right"]].set_visible(False)
+    figure.tight_layout()
+    return figure
+
+
+def plot_forecasts(actual: pd.Series, forecasts: dict[str, pd.Series], *, zoom_days: int = 40) -> plt.Figure:
+    """Actual prices against each forecast: the whole period on the left, its last `zoom_days` on the right."""
+    figure, axes = plt.subplots(1, 2, figsize=(12, 3.8), gridspec_kw={"width_ratios": [3, 2]})
+    for axis, days in zip(axes, (len(actual), zoom_days)):
+        axis.plot(actual.index[-days:], actual.iloc[-days:], color="black", linewidth=1.6, label="actual")
+        for name, forecast in forecasts.items():
+            axis.plot(forecast.index[-days:], forecast.iloc[-days:], linewidth=1, label=name)
+        axis.set_ylabel("close (USD)")
+        axis.tick_params(axis="x", labelrotation=30)
+        axis.spines[["top", "right"]].set_visible(False)
+    axes[0].set_title("Next-day forecasts over the test period")
+    axes[1].set_title(f"The last {zoom_days} trading days")
+    axes[1].legend(frameon=False, fontsize=9)
     figure.tight_layout()
     return figure

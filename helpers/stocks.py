@@ -117,9 +117,9 @@ def validate_prices(frame: pd.DataFrame, ticker: str) -> pd.DataFrame:
     prices = frame[PRICE_COLUMNS[:5]]
     if (prices <= 0).any(axis=None) or (frame["Volume"] < 0).any():
         raise DatasetError(f"{ticker} prices hold zero or negative values")
-    if (frame["High"] < prices[["Open", "Close", "Low"]].max(axis=1)).any() or (
-        frame["Low"] > prices[["Open", "Close", "High"]].min(axis=1)
-    ).any():
+    high_too_low = frame["High"] < prices[["Open", "Close", "Low"]].max(axis=1)
+    low_too_high = frame["Low"] > prices[["Open", "Close", "High"]].min(axis=1)
+    if (high_too_low | low_too_high).any():
         raise DatasetError(f"{ticker} prices have a High below or a Low above the day's other prices")
     gaps = np.flatnonzero(np.diff(frame.index.values).astype("timedelta64[D]").astype(int) > MAX_GAP_DAYS)
     if len(gaps):

@@ -57,3 +57,26 @@ def test_returns_are_log_differences(prices):
     day = table.index[10]
     previous = prices.index[prices.index.get_loc(day) - 1]
     assert table.loc[day, "return_1d"] == pytest.approx(np.log(prices.loc[day, "Close"] / prices.loc[previous, "Close"]))
+
+
+def test_windows_end_on_the_day_they_are_labelled_with():
+    days = pd.date_range("2024-01-01", periods=6, name="Date")
+    frame = pd.DataFrame({"a": np.arange(6.0), "b": 10 + np.arange(6.0)}, index=days)
+    windows, last_days = features.sliding_windows(frame, 3)
+    assert windows.shape == (4, 3, 2) and windows.dtype == np.float32
+    assert list(last_days) == list(days[2:])
+    assert windows[0].tolist() == [[0, 10], [1, 11], [2, 12]]
+    assert windows[-1, -1].tolist() == frame.loc[last_days[-1]].tolist()
+
+
+def test_too_few_days_for_a_window_is_a_clear_error():
+    frame = pd.DataFrame({"a": [1.0, 2.0]}, index=pd.date_range("2024-01-01", periods=2))
+    with pytest.raises(ValueError, match="at least 3 days"):
+        features.sliding_windows(frame, 3)
+
+
+def test_next_day_return_is_tomorrows_log_change():
+    close = pd.Series([100.0, 110.0, 99.0], index=pd.date_range("2024-01-01", periods=3))
+    target = features.next_day_return(close)
+    assert np.allclose(target.iloc[:2], [np.log(1.1), np.log(0.9)])
+    assert np.isnan(target.iloc[-1])

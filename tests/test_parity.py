@@ -68,3 +68,11 @@ def test_report_reads_well():
         "  max |difference| = 0.00e+00\n"
         "  labels agree on 100.00% (0 disagreements)"
     )
+
+
+def test_forecasts_compare_by_direction_when_told():
+    reference = np.array([0.010, -0.002, 0.0003])
+    flipped = np.array([0.010, -0.002, -0.0001])
+    parity = compare(reference, flipped, names=("Keras", "ONNX"), labels=np.sign)
+    assert parity.disagreements == 1 and parity.max_abs_diff == pytest.approx(4e-4)
+    assert compare(reference, flipped, names=("Keras", "ONNX")).disagreements == 0  # 0.5 threshold sees no change

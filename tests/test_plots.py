@@ -3,6 +3,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from helpers import plots
@@ -54,3 +55,27 @@ def test_length_histogram_reports_the_share_kept_whole():
     figure = plots.plot_length_histogram(np.array([10, 20, 30, 400]), 100)
     labels = [line.get_label() for line in figure.axes[0].lines]
     assert labels[0] == "cutoff 100 words: 75% fit whole"
+
+
+def test_learning_curves_without_accuracy_plot_the_loss_only():
+    figure = plots.plot_learning_curves({"train_loss": [3, 2, 1], "val_loss": [4, 3, 2]})
+    (loss_axis,) = figure.axes
+    assert [line.get_ydata().tolist() for line in loss_axis.lines] == [[3, 2, 1], [4, 3, 2]]
+
+
+def test_price_history_shades_and_counts_each_period():
+    days = pd.bdate_range("2024-01-01", periods=30)
+    close = pd.Series(np.linspace(100, 130, 30), index=days)
+    figure = plots.plot_price_history(close, {"train": days[0], "test": days[20]}, title="t")
+    labels = [text.get_text() for text in figure.axes[0].texts]
+    assert labels == ["train\n20 days", "test\n10 days"]
+    assert len(figure.axes[0].patches) == 2
+
+
+def test_forecasts_zoom_shows_the_last_days_of_every_series():
+    days = pd.bdate_range("2024-01-01", periods=50)
+    actual = pd.Series(np.arange(50.0), index=days)
+    figure = plots.plot_forecasts(actual, {"model": actual + 1}, zoom_days=10)
+    whole, zoom = figure.axes
+    assert [len(line.get_ydata()) for line in whole.lines] == [50, 50]
+    assert zoom.lines[1].get_ydata().tolist() == list(np.arange(40.0, 50.0) + 1)
