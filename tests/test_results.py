@@ -12,8 +12,9 @@ from helpers.results import load_results, save_results
 CHAPTERS = {
     "chapter1_mnist": REPO_ROOT / "notebooks" / "01_mnist_pytorch_to_tensorflow.ipynb",
     "chapter2_imdb": REPO_ROOT / "notebooks" / "02_imdb_keras_to_pytorch.ipynb",
+    "chapter3_aapl": REPO_ROOT / "notebooks" / "03_aapl_keras_to_scikit_learn.ipynb",
 }
-TARGETS = {"chapter1_mnist": {"accuracy": 0.992}, "chapter2_imdb": {"accuracy": 0.889}}
+ACCURACY_TARGETS = {"chapter1_mnist": 0.992, "chapter2_imdb": 0.889}
 
 
 def test_save_and_load_round_trip(tmp_path, monkeypatch):
@@ -44,11 +45,29 @@ def test_committed_results_match_the_notebook_output(chapter):
     assert committed(chapter) == printed(CHAPTERS[chapter])
 
 
+@pytest.mark.parametrize("chapter", ACCURACY_TARGETS)
+def test_committed_accuracies_meet_the_targets(chapter):
+    for framework, accuracy in committed(chapter)["accuracy"].items():
+        assert accuracy >= ACCURACY_TARGETS[chapter], framework
+
+
 @pytest.mark.parametrize("chapter", CHAPTERS)
-def test_committed_results_meet_the_targets(chapter):
+def test_committed_parity_holds(chapter):
     figures = committed(chapter)
-    for framework, accuracy in figures["accuracy"].items():
-        assert accuracy >= TARGETS[chapter]["accuracy"], framework
+    assert figures["max_abs_diff"], "every chapter crosses at least once"
     for framework in figures["max_abs_diff"]:
         assert figures["max_abs_diff"][framework] <= 1e-4, framework
         assert figures["label_agreement"][framework] >= 0.9999, framework
+
+
+def test_forecast_ratios_follow_from_the_errors_and_stay_plausible():
+    figures = committed("chapter3_aapl")
+    rmse = figures["test_rmse_usd"]
+    assert {"persistence", "moving average (5 days)"} <= set(rmse), "the baselines are reported"
+    lstm = next(name for name in rmse if name.startswith("LSTM"))
+    ensemble = next(name for name in rmse if name.startswith("ensemble"))
+    for key, forecast in (("LSTM", lstm), ("ensemble", ensemble)):
+        ratio = figures["test_rmse_vs_persistence"][key]
+        assert ratio == pytest.approx(rmse[forecast] / rmse["persistence"], abs=1e-4)
+        assert 0.9 < ratio < 1.1, "far below 1 means a leak, far above a bug"
+    assert "persistence" not in figures["test_direction_accuracy"], "persistence predicts no direction"
