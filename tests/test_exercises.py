@@ -1,0 +1,82 @@
+"""Student versions are generated from the chapters, keep every check, and never fall out of date."""
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from helpers.exercises import (
+    ANSWER,
+    CHECK,
+    SOLUTION,
+    answer_sheet,
+    chapter_name,
+    exercises,
+    student_path,
+    student_version,
+    tags,
+)
+from helpers.paths import REPO_ROOT
+
+CHAPTERS = sorted((REPO_ROOT / "notebooks").glob("*.ipynb"))
+WITH_EXERCISES = [path for path in CHAPTERS if exercises(nbformat.read(path, as_version=4))]
+
+
+def tiny_chapter():
+    """One exercise: a prompt, gated solution markdown around a solution cell with a stub, and a check."""
+    gate = {"tags": [SOLUTION], "exercise": "double"}
+    solution = new_code_cell("def double(x):\n    return 2 * x", metadata=gate | {"stub": "def double(x):\n    ..."})
+    solution.outputs = [nbformat.v4.new_output("stream", name="stdout", text="stored\n")]
+    return new_notebook(cells=[
+        new_code_cell("x = 1", execution_count=1),
+        new_markdown_cell(":::{exercise} Double it\n:label: double\n:::"),
+        new_markdown_cell("```{solution-start} double\n```", metadata=gate),
+        solution,
+        new_markdown_cell("```{solution-end}\n```", metadata=gate),
+        new_code_cell("assert double(2) == 4", metadata={"tags": [CHECK], "exercise": "double"}),
+    ])
+
+
+def test_student_version_swaps_solutions_for_stubs_and_keeps_checks():
+    student = student_version(tiny_chapter(), "09_tiny")
+    sources = [cell.source for cell in student.cells]
+    assert sources == ["x = 1", ":::{exercise} Double it\n:label: double\n:::", "def double(x):\n    ...",
+                       "assert double(2) == 4"]
+    answer = student.cells[2]
+    assert tags(answer) == [ANSWER] and answer.metadata["exercise"] == "double" and answer.id == "answer-double"
+    assert all(not cell.get("outputs") and cell.get("execution_count") is None
+               for cell in student.cells if cell.cell_type == "code")
+    assert student.metadata["course"] == {"chapter": "09_tiny", "version": "student"}
+
+
+def test_answer_sheet_holds_the_solutions():
+    sheet = answer_sheet(tiny_chapter(), "09_tiny")
+    assert [cell.source for cell in sheet.cells if ANSWER in tags(cell)] == ["def double(x):\n    return 2 * x"]
+
+
+def test_a_check_without_a_stubbed_solution_is_an_error():
+    chapter = tiny_chapter()
+    chapter.cells = [cell for cell in chapter.cells if SOLUTION not in tags(cell)]
+    with pytest.raises(ValueError, match=r"\['double'\] have checks but no solution"):
+        student_version(chapter, "09_tiny")
+
+
+@pytest.mark.parametrize("chapter_path", WITH_EXERCISES, ids=lambda path: path.stem)
+def test_committed_student_version_is_up_to_date(chapter_path):
+    generated = student_version(nbformat.read(chapter_path, as_version=4), chapter_name(chapter_path))
+    committed = student_path(chapter_path)
+    assert committed.exists(), f"no student version of {chapter_path.name}: run `make students`"
+    assert committed.read_text() == nbformat.writes(generated) + "\n", (
+        f"{committed} is out of date with {chapter_path.name}: run `make students` and commit"
+    )
+
+
+@pytest.mark.parametrize("chapter_path", WITH_EXERCISES, ids=lambda path: path.stem)
+def test_each_exercise_has_a_prompt_a_solution_and_a_check(chapter_path):
+    chapter = nbformat.read(chapter_path, as_version=4)
+    names = exercises(chapter)
+    assert 3 <= len(names) <= 5, f"{chapter_path.name} has {len(names)} exercises"
+    for name in names:
+        assert any(cell.cell_type == "markdown" and ":::{exercise}" in cell.source and f":label: {name}" in cell.source
+                   for cell in chapter.cells), f"{name} has no exercise prompt"
+        roles = [tags(cell) for cell in chapter.cells if cell.get("metadata", {}).get("exercise") == name]
+        assert [SOLUTION] in roles and [CHECK] in roles, name
