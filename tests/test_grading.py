@@ -1,5 +1,7 @@
 """The grader gives the reference full marks, a blank sheet zero, and nothing to each way of gaming it."""
 
+import copy
+
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
@@ -162,13 +164,29 @@ def test_answers_replace_solutions_and_checks_come_from_the_reference(chapter):
     assert graded.cells[1].source == reference.cells[1].source  # the chapter's own cells come from the reference
 
 
-def test_a_real_chapter_grades_its_answer_sheet_full_and_its_student_version_zero(tmp_path):
-    chapter_path = REPO_ROOT / "notebooks" / "03_aapl_keras_to_scikit_learn.ipynb"  # the quickest chapter, ~2 min
+def test_the_command_grades_real_submissions_of_a_real_chapter(tmp_path, capsys):
+    chapter_path = REPO_ROOT / "notebooks" / "03_aapl_keras_to_scikit_learn.ipynb"  # the quickest chapter
     chapter = nbformat.read(chapter_path, as_version=4)
-    folder = tmp_path / "submissions"
+    name = chapter_name(chapter_path)
+    untouched = nbformat.read(student_path(chapter_path), as_version=4)
+    partial = answer_sheet(chapter, name)
+    for cell in partial.cells:
+        if ANSWER in tags(cell) and cell.metadata["exercise"] != "ch3-mape":
+            cell.source = ""
+    gaming = copy.deepcopy(untouched)
+    for cell in gaming.cells:
+        if CHECK in tags(cell):
+            cell.source = "# NBVAL_SKIP\nassert True"
+    folder = tmp_path / "inbox"
     folder.mkdir()
-    nbformat.write(answer_sheet(chapter, chapter_name(chapter_path)), folder / "reference.ipynb")
-    (folder / "untouched.ipynb").write_text(student_path(chapter_path).read_text())
-    grades = {grade.student: grade for grade in grading.grade_folder(folder, chapter_path, tmp_path / "grades")}
-    assert set(grades["reference"].scores.values()) == {1} and len(grades["reference"].scores) >= 3
-    assert grades["untouched"].total == 0 and grades["untouched"].status == "graded"
+    for student, notebook in (("reference", answer_sheet(chapter, name)), ("untouched", untouched),
+                              ("partial", partial), ("gaming", gaming)):
+        nbformat.write(notebook, folder / f"{student}.ipynb")
+    grading.main([str(folder), "--chapter", str(chapter_path), "--out", str(tmp_path / "grades")])
+    rows = {row.split(",")[0]: row.split(",") for row in (tmp_path / "grades" / "scores.csv").read_text().splitlines()}
+    exercises_count = len(rows["student"]) - 5
+    assert exercises_count >= 3
+    assert rows["reference"][1 + exercises_count] == str(exercises_count)  # total: full marks
+    assert rows["untouched"][1 + exercises_count] == "0" and rows["gaming"][1 + exercises_count] == "0"
+    assert rows["partial"][1 + exercises_count] == "1"
+    assert "scores:" in capsys.readouterr().out
