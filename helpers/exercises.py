@@ -44,26 +44,26 @@ def _answer_cell(source: str, exercise: str):
     return cell
 
 
-def _solution_code(chapter) -> list:
-    """The chapter's solution code cells."""
-    return [cell for cell in chapter.cells if cell.cell_type == "code" and SOLUTION in tags(cell)]
+def _code_cells(notebook, tag: str) -> list:
+    """The notebook's code cells carrying a tag."""
+    return [cell for cell in notebook.cells if cell.cell_type == "code" and tag in tags(cell)]
+
+
+def code_by_exercise(notebook, tag: str) -> dict[str, str]:
+    """Each exercise's code in the cells carrying a tag, its cells joined."""
+    found: dict[str, list[str]] = {}
+    for cell in _code_cells(notebook, tag):
+        found.setdefault(exercise_of(cell), []).append(cell.source)
+    return {exercise: "\n\n".join(sources) for exercise, sources in found.items()}
 
 
 def stubs(chapter) -> dict[str, str]:
     """Each exercise's starting point for students, from its first solution code cell."""
     found: dict[str, str] = {}
-    for cell in _solution_code(chapter):
+    for cell in _code_cells(chapter, SOLUTION):
         if "stub" in cell.metadata:
             found.setdefault(exercise_of(cell), cell.metadata["stub"])
     return found
-
-
-def solutions(chapter) -> dict[str, str]:
-    """Each exercise's solution code, its cells joined."""
-    found: dict[str, list[str]] = {}
-    for cell in _solution_code(chapter):
-        found.setdefault(exercise_of(cell), []).append(cell.source)
-    return {exercise: "\n\n".join(sources) for exercise, sources in found.items()}
 
 
 def with_answers(chapter, answers: dict[str, str]):
@@ -100,7 +100,7 @@ def student_version(chapter, name: str):
 
 def answer_sheet(chapter, name: str):
     """The student version with the chapter's own solutions as answers: what full marks look like."""
-    return _for_students(with_answers(chapter, solutions(chapter)), name)
+    return _for_students(with_answers(chapter, code_by_exercise(chapter, SOLUTION)), name)
 
 
 def student_path(chapter_path: Path) -> Path:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import nbformat
 
-from helpers.exercises import ANSWER, CHECK, chapter_name, exercise_of, exercises, tags, with_answers
+from helpers.exercises import ANSWER, CHECK, chapter_name, code_by_exercise, exercise_of, exercises, tags, with_answers
 
 NBVAL_MARKER = re.compile(r"^[ \t]*#[ \t]*NBVAL_\w*.*$", re.MULTILINE)
 CELL_TIMEOUT = 900  # seconds for any one cell; chapter 2's training cell needs about 15 minutes
@@ -38,15 +38,6 @@ class Grade:
     def total(self) -> int:
         """Exercises passed."""
         return sum(self.scores.values())
-
-
-def answers_of(submission) -> dict[str, str]:
-    """The source of each exercise's answer cells in a submission, joined."""
-    answers: dict[str, list[str]] = {}
-    for cell in submission.cells:
-        if cell.cell_type == "code" and ANSWER in tags(cell):
-            answers.setdefault(exercise_of(cell), []).append(cell.source)
-    return {exercise: "\n\n".join(sources) for exercise, sources in answers.items()}
 
 
 def graded_notebook(reference, answers: dict[str, str]):
@@ -116,7 +107,7 @@ def grade_submission(path: Path, reference, chapter: str, work_dir: Path,
         found = f"answers {submitted_for}" if submitted_for else "is not a student version of any chapter"
         return Grade(student, zero, f"{found}, not {chapter}")
     work_dir.mkdir(parents=True, exist_ok=True)
-    graded = graded_notebook(reference, answers_of(submission))
+    graded = graded_notebook(reference, code_by_exercise(submission, ANSWER))
     notebook_path = work_dir / f"{chapter}.ipynb"
     nbformat.write(graded, notebook_path)
     junit_xml, _ = run_nbval(notebook_path, cell_timeout, notebook_timeout)

@@ -10,6 +10,7 @@ from helpers.exercises import (
     SOLUTION,
     answer_sheet,
     chapter_name,
+    code_by_exercise,
     exercises,
     student_path,
     student_version,
@@ -50,6 +51,14 @@ def test_student_version_swaps_solutions_for_stubs_and_keeps_checks():
 def test_answer_sheet_holds_the_solutions():
     sheet = answer_sheet(tiny_chapter(), "09_tiny")
     assert [cell.source for cell in sheet.cells if ANSWER in tags(cell)] == ["def double(x):\n    return 2 * x"]
+
+
+def test_code_by_exercise_joins_an_exercises_cells_of_one_tag_in_order():
+    chapter = tiny_chapter()
+    chapter.cells.insert(4, new_code_cell("print(double(3))", metadata={"tags": [SOLUTION], "exercise": "double"}))
+    assert code_by_exercise(chapter, SOLUTION) == {"double": "def double(x):\n    return 2 * x\n\nprint(double(3))"}
+    assert code_by_exercise(chapter, CHECK) == {"double": "assert double(2) == 4"}
+    assert code_by_exercise(chapter, ANSWER) == {}
 
 
 def test_a_check_without_a_stubbed_solution_is_an_error():

@@ -7,7 +7,17 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from helpers import grading
-from helpers.exercises import ANSWER, CHECK, SOLUTION, answer_sheet, chapter_name, student_path, student_version, tags
+from helpers.exercises import (
+    ANSWER,
+    CHECK,
+    SOLUTION,
+    answer_sheet,
+    chapter_name,
+    code_by_exercise,
+    student_path,
+    student_version,
+    tags,
+)
 from helpers.paths import REPO_ROOT
 
 CHAPTER = "09_tiny"
@@ -156,7 +166,7 @@ def test_tables_list_every_student_and_reports_are_kept(grades):
 def test_answers_replace_solutions_and_checks_come_from_the_reference(chapter):
     reference = nbformat.read(chapter, as_version=4)
     submission = gamed_checks(chapter, lambda cell: setattr(cell, "source", "assert True"))
-    graded = grading.graded_notebook(reference, grading.answers_of(submission))
+    graded = grading.graded_notebook(reference, code_by_exercise(submission, ANSWER))
     checks = [cell.source for cell in graded.cells if CHECK in tags(cell)]
     assert checks == [cell.source for cell in reference.cells if CHECK in tags(cell)]
     assert [cell.source for cell in graded.cells if ANSWER in tags(cell)] == ["def mean(xs):\n    ...", "norm = None"]
