@@ -25,6 +25,8 @@ class OnnxRegressor(RegressorMixin, BaseEstimator):
             raise TypeError(f"{self.onnx_path} expects {model_input.type}; OnnxRegressor feeds float32 only")
         self.input_name_ = model_input.name
         self.input_shape_ = tuple(size if isinstance(size, int) else None for size in model_input.shape)
+        # the key-value pairs the exporter stored in the file (ONNX metadata_props)
+        self.metadata_ = dict(self._session.get_modelmeta().custom_metadata_map)
         self._checked(X)
         return self
 

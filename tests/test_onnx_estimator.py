@@ -27,8 +27,10 @@ def model_path(tmp_path_factory):
         [helper.make_tensor_value_info("forecast", TensorProto.FLOAT, ["batch"])],
         initializer=[helper.make_tensor("axes", TensorProto.INT64, [2], [1, 2])],
     )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)], ir_version=10)
+    helper.set_model_props(model, {"features": "open,high,low"})
     path = tmp_path_factory.mktemp("onnx") / "mean.onnx"
-    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)], ir_version=10), path)
+    onnx.save(model, path)
     return path
 
 
@@ -41,6 +43,10 @@ def test_predicts_what_the_onnx_model_computes(model_path, windows):
     forecast = OnnxRegressor(model_path, batch_size=7).fit(windows).predict(windows)
     assert forecast.shape == (40,) and forecast.dtype == np.float32
     np.testing.assert_allclose(forecast, windows.mean(axis=(1, 2)), atol=1e-6)
+
+
+def test_reads_the_metadata_stored_in_the_onnx_file(model_path, windows):
+    assert OnnxRegressor(model_path).fit(windows).metadata_ == {"features": "open,high,low"}
 
 
 def test_clone_pickle_and_score(model_path, windows):
