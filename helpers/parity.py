@@ -1,8 +1,7 @@
 """Parity checks between two frameworks' outputs for the same inputs."""
 
-from dataclasses import dataclass
-
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 

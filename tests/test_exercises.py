@@ -11,6 +11,7 @@ from helpers.exercises import (
     answer_sheet,
     chapter_name,
     code_by_exercise,
+    exercise_of,
     exercises,
     student_path,
     student_version,
@@ -86,5 +87,5 @@ def test_each_exercise_has_a_prompt_a_solution_and_a_check(chapter_path):
     for name in names:
         assert any(cell.cell_type == "markdown" and ":::{exercise}" in cell.source and f":label: {name}" in cell.source
                    for cell in chapter.cells), f"{name} has no exercise prompt"
-        roles = [tags(cell) for cell in chapter.cells if cell.get("metadata", {}).get("exercise") == name]
+        roles = [tags(cell) for cell in chapter.cells if exercise_of(cell) == name]
         assert [SOLUTION] in roles and [CHECK] in roles, name

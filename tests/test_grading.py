@@ -14,6 +14,7 @@ from helpers.exercises import (
     answer_sheet,
     chapter_name,
     code_by_exercise,
+    exercise_of,
     student_path,
     student_version,
     tags,
@@ -53,17 +54,16 @@ def answered(chapter_path, **answers):
     """The chapter's student version with some answer cells filled in."""
     student = student_version(nbformat.read(chapter_path, as_version=4), CHAPTER)
     for cell in student.cells:
-        if ANSWER in tags(cell) and cell.metadata["exercise"] in answers:
-            cell.source = answers[cell.metadata["exercise"]]
+        if ANSWER in tags(cell) and exercise_of(cell) in answers:
+            cell.source = answers[exercise_of(cell)]
     return student
 
 
 MEAN = "def mean(xs):\n    return sum(xs) / len(xs)"
 
 
-def gamed_checks(chapter_path, change):
-    """A blank student version whose check cells the student changed."""
-    student = answered(chapter_path)
+def gamed_checks(student, change):
+    """A student version whose check cells the student changed."""
     for cell in student.cells:
         if CHECK in tags(cell):
             change(cell)
@@ -87,10 +87,11 @@ def grades(chapter, tmp_path_factory):
         "reference": answer_sheet(nbformat.read(chapter, as_version=4), CHAPTER),
         "blank": answered(chapter),
         "half": answered(chapter, mean=MEAN),
-        "edits_checks": gamed_checks(chapter, lambda cell: setattr(cell, "source", "assert True")),
+        "edits_checks": gamed_checks(answered(chapter), lambda cell: setattr(cell, "source", "assert True")),
         "deletes_checks": None,
-        "skips_checks": gamed_checks(chapter, lambda cell: setattr(cell, "source", "# NBVAL_SKIP\n" + cell.source)),
-        "allows_errors": gamed_checks(chapter, lambda cell: cell.metadata.update(tags=["raises-exception"])),
+        "skips_checks": gamed_checks(answered(chapter),
+                                     lambda cell: setattr(cell, "source", "# NBVAL_SKIP\n" + cell.source)),
+        "allows_errors": gamed_checks(answered(chapter), lambda cell: cell.metadata.update(tags=["raises-exception"])),
         "marks_answer": answered(chapter, mean="# NBVAL_RAISES_EXCEPTION\ndef mean(xs):\n    return 0",
                                  norm="# NBVAL_SKIP\nnorm = math.sqrt(14.0)"),
         "stored_outputs": with_stored_outputs(chapter),
@@ -165,7 +166,7 @@ def test_tables_list_every_student_and_reports_are_kept(grades):
 
 def test_answers_replace_solutions_and_checks_come_from_the_reference(chapter):
     reference = nbformat.read(chapter, as_version=4)
-    submission = gamed_checks(chapter, lambda cell: setattr(cell, "source", "assert True"))
+    submission = gamed_checks(answered(chapter), lambda cell: setattr(cell, "source", "assert True"))
     graded = grading.graded_notebook(reference, code_by_exercise(submission, ANSWER))
     checks = [cell.source for cell in graded.cells if CHECK in tags(cell)]
     assert checks == [cell.source for cell in reference.cells if CHECK in tags(cell)]
@@ -181,12 +182,9 @@ def test_the_command_grades_real_submissions_of_a_real_chapter(tmp_path, capsys)
     untouched = nbformat.read(student_path(chapter_path), as_version=4)
     partial = answer_sheet(chapter, name)
     for cell in partial.cells:
-        if ANSWER in tags(cell) and cell.metadata["exercise"] != "ch3-mape":
+        if ANSWER in tags(cell) and exercise_of(cell) != "ch3-mape":
             cell.source = ""
-    gaming = copy.deepcopy(untouched)
-    for cell in gaming.cells:
-        if CHECK in tags(cell):
-            cell.source = "# NBVAL_SKIP\nassert True"
+    gaming = gamed_checks(copy.deepcopy(untouched), lambda cell: setattr(cell, "source", "# NBVAL_SKIP\nassert True"))
     folder = tmp_path / "inbox"
     folder.mkdir()
     for student, notebook in (("reference", answer_sheet(chapter, name)), ("untouched", untouched),
