@@ -9,7 +9,7 @@ DATA_PACKAGES := node_modules/.package-lock.json
 CHAPTERS := $(sort $(wildcard notebooks/*.ipynb))
 PAGES := book/results.ipynb
 
-.PHONY: course setup graphviz chapters students book test grade lab clean
+.PHONY: course setup graphviz sandbox chapters students book test grade lab clean
 
 ## course: install everything, run every chapter, render the book (warnings are errors)
 course: setup chapters students book
@@ -30,9 +30,19 @@ $(INSTALLED): requirements.txt requirements-nodeps.txt pyproject.toml
 $(DATA_PACKAGES): package.json package-lock.json
 	npm ci --ignore-scripts --no-audit --no-fund
 
+# apt_tool(command, package): install a Debian package when its command is missing (as root), else say how
+define apt_tool
+command -v $(1) >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq $(2) >/dev/null; } \
+  || { echo "$(2) is missing: install it with 'sudo apt-get install $(2)' (or brew/conda), then run make again"; exit 1; }
+endef
+
+## graphviz: draws the ONNX graph pictures
 graphviz:
-	@command -v dot >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq graphviz >/dev/null; } \
-	  || { echo "Graphviz is missing: install it with 'sudo apt-get install graphviz' (or brew/conda), then run make again"; exit 1; }
+	@$(call apt_tool,dot,graphviz)
+
+## sandbox: bubblewrap, which contains the submissions the grader runs (Linux only; for test and grade)
+sandbox:
+	@$(call apt_tool,bwrap,bubblewrap)
 
 ## chapters: execute every chapter in place (refreshes outputs and results/*.json)
 chapters: setup
@@ -42,20 +52,20 @@ chapters: setup
 
 ## students: regenerate the student versions (solutions removed) of the chapters that have exercises
 students: setup
-	$(BIN)/python -m helpers.exercises $(CHAPTERS)
+	$(BIN)/python -m grading.exercises $(CHAPTERS)
 
 ## book: render the HTML book from the executed notebooks into _build/html
 book: setup
 	$(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
 
 ## test: helpers' unit tests, results checks, the book build, then nbval over every notebook
-test: setup
+test: setup sandbox
 	COURSE_OUTPUT_DIR=$(CURDIR)/_build/test-run $(BIN)/pytest
 
 ## grade: grade a folder of student notebooks, e.g. make grade SUBMISSIONS=inbox/ CHAPTER=notebooks/03_aapl_keras_to_scikit_learn.ipynb
-grade: setup
-	@[ -n "$(SUBMISSIONS)" ] && [ -n "$(CHAPTER)" ] || { echo "usage: make grade SUBMISSIONS=<folder> CHAPTER=<notebooks/chapter.ipynb> [GRADES=grades]"; exit 2; }
-	$(BIN)/python -m helpers.grading $(SUBMISSIONS) --chapter $(CHAPTER) --out $(or $(GRADES),grades)
+grade: setup sandbox
+	@[ -n "$(SUBMISSIONS)" ] && [ -n "$(CHAPTER)" ] || { echo "usage: make grade SUBMISSIONS=<folder> CHAPTER=<notebooks/chapter.ipynb> [GRADES=grades] [JOBS=1]"; exit 2; }
+	$(BIN)/python -m grading $(SUBMISSIONS) --chapter $(CHAPTER) --out $(or $(GRADES),grades) --jobs $(or $(JOBS),1)
 
 ## lab: open the chapters in JupyterLab
 lab: setup

@@ -4,12 +4,13 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from helpers.exercises import (
+from grading.exercises import (
     ANSWER,
     CHECK,
     SOLUTION,
     answer_sheet,
     chapter_name,
+    checks,
     code_by_exercise,
     exercise_of,
     exercises,
@@ -89,3 +90,25 @@ def test_each_exercise_has_a_prompt_a_solution_and_a_check(chapter_path):
                    for cell in chapter.cells), f"{name} has no exercise prompt"
         roles = [tags(cell) for cell in chapter.cells if exercise_of(cell) == name]
         assert [SOLUTION] in roles and [CHECK] in roles, name
+
+
+@pytest.mark.parametrize("chapter_path", CHAPTERS, ids=lambda path: path.stem)
+def test_every_check_is_a_function_of_its_answers_and_chapter_values(chapter_path):
+    found = checks(nbformat.read(chapter_path, as_version=4))
+    assert list(found) == exercises(nbformat.read(chapter_path, as_version=4))
+    for check in found.values():
+        assert check.answers and check.chapter_values, check.exercise
+
+
+@pytest.mark.parametrize("stub, source, problem", [
+    ("doubled = None", "assert doubled == 4", "must hold one function decorated with @check"),
+    ("doubled = None", "@check\ndef f(doubled):\n    return 'ok'\nprint(1)", "must hold one function decorated"),
+    ("doubled = None", "@check\ndef f(x):\n    return 'ok'", r"must take every answer its stub names; missing: \['doubled'\]"),
+    ("def double(x):\n    ...", "@check\ndef f(double):\n    return 'ok'", "assigns no answer"),
+])
+def test_a_check_that_the_grader_cannot_call_apart_is_an_error(stub, source, problem):
+    chapter = tiny_chapter()
+    chapter.cells[3].metadata["stub"] = stub
+    chapter.cells[-1].source = source
+    with pytest.raises(ValueError, match=problem):
+        checks(chapter)

@@ -1,13 +1,21 @@
-"""Exercises inside a chapter: which cells are solutions, stubs and checks, and the student version made from them.
+"""The exercise format the grader reads, and the student versions made from it.
 
-A chapter marks its exercise cells with tags and names the exercise in the cell's metadata:
-- `solution`: a solution cell, code or the markdown around it; the first solution code cell of an exercise
-  holds the student's starting point in `metadata["stub"]`,
-- `check`: a code cell that verifies an answer by its behaviour; it stays in the student version,
+A chapter marks its exercise cells with tags and names the exercise in the cell's `metadata["exercise"]`:
+- `solution`: a solution cell, code or the markdown around it. The first solution code cell of an exercise
+  holds the student's starting point in `metadata["stub"]`; the names the stub assigns (`best_days = None`)
+  are the exercise's **answers**, what an answer must produce.
+- `check`: one code cell per exercise, holding nothing but one function decorated with `@check`
+  (`helpers.checks`). Its parameters are the names it reads: every answer of the exercise, and chapter values
+  (`windows`, `forecasts`, ...). It raises AssertionError with advice when the answer is wrong and returns a
+  sentence saying what it confirmed. In a chapter it runs on the notebook's variables; when grading it runs in
+  a separate process, on the answers a submission exported and the chapter values of a trusted reference run.
+  It stays in the student version.
 - `answer`: in a student version, the cell where the student writes the answer (made from the stub).
 """
 
+import ast
 import copy
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
@@ -55,6 +63,56 @@ def code_by_exercise(notebook, tag: str) -> dict[str, str]:
     for cell in _code_cells(notebook, tag):
         found.setdefault(exercise_of(cell), []).append(cell.source)
     return {exercise: "\n\n".join(sources) for exercise, sources in found.items()}
+
+
+@dataclass(frozen=True)
+class Check:
+    """An exercise's check: the function's source and name, and which of its parameters are answers."""
+
+    exercise: str
+    function: str
+    source: str
+    answers: tuple[str, ...]
+    chapter_values: tuple[str, ...]
+
+
+def assigned_names(source: str) -> list[str]:
+    """Names a piece of code assigns at its top level, in order."""
+    names = []
+    for statement in ast.parse(source).body:
+        targets = statement.targets if isinstance(statement, ast.Assign) else [getattr(statement, "target", None)]
+        names += [node.id for target in targets if target for node in ast.walk(target) if isinstance(node, ast.Name)]
+    return list(dict.fromkeys(names))
+
+
+def _check_function(cell) -> ast.FunctionDef:
+    """The one @check function a check cell must consist of."""
+    body = ast.parse(cell.source).body
+    decorated = len(body) == 1 and isinstance(body[0], ast.FunctionDef) and [
+        ast.unparse(decorator) for decorator in body[0].decorator_list] == ["check"]
+    if not decorated:
+        raise ValueError(f"the check cell of {exercise_of(cell)} must hold one function decorated with @check, nothing else")
+    return body[0]
+
+
+def checks(chapter) -> dict[str, Check]:
+    """Each exercise's check, validated against the answers its stub names."""
+    found = {}
+    answers = {exercise: assigned_names(stub) for exercise, stub in stubs(chapter).items()}
+    for cell in _code_cells(chapter, CHECK):
+        exercise = exercise_of(cell)
+        if exercise in found:
+            raise ValueError(f"{exercise} has more than one check cell")
+        function = _check_function(cell)
+        parameters = [argument.arg for argument in function.args.args]
+        if not answers.get(exercise):
+            raise ValueError(f"the stub of {exercise} assigns no answer: name what the answer must produce (`x = None`)")
+        missing = [name for name in answers[exercise] if name not in parameters]
+        if missing:
+            raise ValueError(f"the check of {exercise} must take every answer its stub names; missing: {missing}")
+        found[exercise] = Check(exercise, function.name, cell.source, tuple(answers[exercise]),
+                                tuple(name for name in parameters if name not in answers[exercise]))
+    return found
 
 
 def stubs(chapter) -> dict[str, str]:

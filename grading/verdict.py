@@ -1,0 +1,97 @@
+"""The verdict: a clean Python process runs a chapter's checks on a submission's exported answers.
+
+It trusts only the reference chapter (its import cell and check functions) and the chapter values the reference
+run pickled. Answers arrive as plain data (grading.answers). Each check's result is written as soon as it is
+known, so a check that hangs loses only itself. Run as `python -I -m grading.verdict REQUEST.json`.
+"""
+
+import json
+import os
+import pickle
+import sys
+import time
+import xml.etree.ElementTree as ElementTree
+from pathlib import Path
+
+import nbformat
+
+from grading.answers import read_answers
+from grading.exercises import checks
+
+MAX_REPORT_BYTES = 5_000_000
+MAX_MESSAGE = 500
+
+
+def save_chapter_values(namespace: dict, names: list[str], path: str) -> None:
+    """Pickle the chapter values the checks read (only ever called by the trusted reference run)."""
+    with open(path, "wb") as out:
+        pickle.dump({name: namespace[name] for name in names}, out)
+
+
+def load_chapter_values(path: Path) -> dict:
+    """The reference run's chapter values."""
+    with open(path, "rb") as values:
+        return pickle.load(values)
+
+
+def _write(path: Path, content: dict) -> None:
+    """Replace a JSON file atomically."""
+    temporary = path.with_suffix(".partial")
+    temporary.write_text(json.dumps(content, ensure_ascii=True))
+    os.replace(temporary, path)
+
+
+def _message(error: BaseException) -> str:
+    """A failed check's advice: the assertion's message, or the error's type and text."""
+    text = str(error) if isinstance(error, AssertionError) and str(error) else f"{type(error).__name__}: {error}"
+    return text[:MAX_MESSAGE]
+
+
+def answer_notes(report: Path, answer_cells: dict[str, str]) -> list[str]:
+    """Notes on answers that raised and on cells that ran out of time, from nbval's JUnit report."""
+    if not report.is_file() or report.is_symlink() or report.stat().st_size > MAX_REPORT_BYTES:
+        return ["nbval wrote no readable report"]
+    notes = []
+    try:
+        cases = list(ElementTree.parse(report).iter("testcase"))
+    except ElementTree.ParseError:
+        return ["nbval's report is not readable"]
+    for case in cases:
+        problem = next(iter(case), None)
+        cell = str(case.get("name", "")).removeprefix("Cell ")
+        if problem is not None and "Timeout of" in str(problem.get("message", "")):
+            notes.append(f"cell {cell} did not finish in time; the cells after it were not run")
+        elif problem is not None and problem.tag != "skipped" and cell in answer_cells:
+            notes.append(f"the answer to {answer_cells[cell]} raised an error")
+    return notes
+
+
+def judge(request: dict) -> None:
+    """Run every check of the chapter on one submission's answers; write the verdict file as results come."""
+    chapter = nbformat.read(request["chapter"], as_version=4)
+    found = checks(chapter)
+    chapter_values = load_chapter_values(Path(request["chapter_values"]))
+    verdict_path = Path(request["verdict"])
+    verdict = {"exercises": {}, "notes": answer_notes(Path(request["report"]), request["answer_cells"])}
+    _write(verdict_path, verdict)
+    namespace = {"__name__": "__verdict__"}
+    imports = next(cell for cell in chapter.cells if cell.cell_type == "code")
+    exec(compile(imports.source, "the chapter's imports", "exec"), namespace)
+    namespace["check"] = lambda function: function  # here a check is called with the values below, not the kernel's
+    for exercise, check in found.items():
+        started = time.monotonic()
+        answers, problems = read_answers(Path(request["answers"]) / exercise, list(check.answers))
+        exec(compile(check.source, f"the check of {exercise}", "exec"), namespace)
+        try:
+            confirmed = namespace[check.function](**{name: chapter_values[name] for name in check.chapter_values},
+                                                 **answers)
+            result = {"passed": True, "message": str(confirmed)[:MAX_MESSAGE]}
+        except Exception as error:  # whatever an answer makes a check raise is that exercise's failure
+            result = {"passed": False, "message": _message(error)}
+        result |= {"unreadable": problems, "seconds": round(time.monotonic() - started, 2)}
+        verdict["exercises"][exercise] = result
+        _write(verdict_path, verdict)
+
+
+if __name__ == "__main__":
+    judge(json.loads(Path(sys.argv[1]).read_text()))
