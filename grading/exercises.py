@@ -11,6 +11,11 @@ A chapter marks its exercise cells with tags and names the exercise in the cell'
   a separate process, on the answers a submission exported and the chapter values of a trusted reference run.
   It stays in the student version.
 - `answer`: in a student version, the cell where the student writes the answer (made from the stub).
+
+A chapter cell whose work is long (training, say) can name in `metadata["grading"]["reuse"]` the variables it
+leaves for later cells (`["model", "history", "training_seconds"]`). When grading, the reference run keeps
+those values and each submission's run loads them instead of running the cell again; such a cell must not
+define functions or classes that later cells use, since only the listed values are kept.
 """
 
 import ast
@@ -27,6 +32,11 @@ STUDENTS_DIR = "students"
 def tags(cell) -> list[str]:
     """The cell's tags."""
     return list(cell.get("metadata", {}).get("tags", []))
+
+
+def reused_names(cell) -> list[str]:
+    """The variables a long cell leaves that grading reuses from the reference run (none for most cells)."""
+    return list(cell.get("metadata", {}).get("grading", {}).get("reuse", []))
 
 
 def exercise_of(cell) -> str | None:

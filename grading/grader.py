@@ -3,7 +3,8 @@
 For one batch:
 1. A reference run executes the chapter with its own solutions and keeps the chapter values its checks read.
 2. For each submission, only its answer cells are put into the reference chapter, each followed by a cell that
-   exports the answer as plain data; the check cells are left out. nbval executes that notebook inside a
+   exports the answer as plain data; the check cells are left out, and the chapter's long cells (training) load
+   what they left in the reference run instead of running again. nbval executes that notebook inside a
    sandbox (grading.sandbox) whose only writable place is the submission's own run folder.
 3. A separate, contained Python process (grading.verdict) runs the chapter's check functions on the exported
    answers and the reference values. No code of the submission runs in it.
@@ -11,26 +12,28 @@ The tables are rewritten as each submission finishes, so an interrupted batch ke
 """
 
 import argparse
-import copy
+import contextlib
 import csv
+import io
 import json
 import os
-import queue
 import re
 import shutil
 import sys
-import threading
+import tarfile
+import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import nbformat
 
 from grading.exercises import ANSWER, CHECK, SOLUTION, chapter_name, checks, code_by_exercise, exercise_of, tags
-from grading.exercises import with_answers
-from grading.sandbox import FIRST_SLOT_USER, NOBODY, Limits, Outcome, base_environment, prepare_writable
-from grading.sandbox import run_contained, run_logged
+from grading.exercises import reused_names, with_answers
+from grading.sandbox import FIRST_GRADING_USER, NOBODY, Limits, Outcome, base_environment, prepare_writable
+from grading.sandbox import run_contained, run_logged, stop_all
 from helpers.paths import data_dir, offline_packages_dir
 
 NBVAL_MARKER = re.compile(r"^[ \t]*#[ \t]*NBVAL_\w*.*$", re.MULTILINE)
@@ -80,6 +83,11 @@ class Batch:
     chapter_values: Path = Path()
 
     @property
+    def state_dir(self) -> Path:
+        """Where the reference run keeps the values of the chapter's long cells, for the submissions to reuse."""
+        return self.out_dir / "reference" / "state"
+
+    @property
     def exercises(self) -> list[str]:
         """The chapter's exercises, in order."""
         return list(checks(self.chapter))
@@ -93,7 +101,12 @@ def _text(value) -> str:
         text = "".join(value)
     else:
         raise TypeError("cell source is neither text nor a list of lines")
-    return text.encode("utf-8", "replace").decode("utf-8")  # lone surrogates cannot be run or written
+    return _utf8(text)
+
+
+def _utf8(text: str) -> str:
+    """Text that can be run, written and printed: lone surrogates (from JSON or undecodable names) become '?'."""
+    return text.encode("utf-8", "replace").decode("utf-8")
 
 
 def submitted_answers(path: Path, chapter: str, exercises: list[str]) -> tuple[dict[str, str], list[str]]:
@@ -162,6 +175,34 @@ def graded_notebook(chapter, answers: dict[str, str], run_dir: Path):
     return notebook
 
 
+def _state_file(state_dir: Path, cell) -> str:
+    """Where the reference run keeps the values of one reused cell."""
+    return str(state_dir / f"cell-{cell.id}.pkl")
+
+
+def with_state_saved(notebook, state_dir: Path):
+    """The reference run's notebook: after each long cell, a cell keeping the values it leaves."""
+    cells = []
+    for cell in notebook.cells:
+        cells.append(cell)
+        if reused_names(cell):
+            cells.append(nbformat.v4.new_code_cell(
+                f'__import__("grading.reference").reference.save_values(globals(), {reused_names(cell)!r}, '
+                f"{_state_file(state_dir, cell)!r})"))
+    notebook.cells = cells
+    return notebook
+
+
+def with_state_reused(notebook, state_dir: Path):
+    """A submission's notebook: each long cell replaced by loading what it left in the reference run."""
+    for cell in notebook.cells:
+        if reused_names(cell):
+            cell.source = (f"# reused from the reference run: {', '.join(reused_names(cell))}\n"
+                           f'globals().update(__import__("grading.reference").reference.load_values('
+                           f"{_state_file(state_dir, cell)!r}))")
+    return notebook
+
+
 def answer_cell_numbers(notebook) -> dict[str, str]:
     """nbval's number of each answer cell (its index among code cells), as text, and the exercise it answers."""
     code_cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
@@ -196,7 +237,7 @@ def execute(notebook, run_dir: Path, batch: Batch, user: int = NOBODY, contained
     if not contained:  # the reference run: the chapter's own code, which may fill the data cache
         return run_logged(command, log=log, wall_seconds=batch.limits.wall_seconds,
                           environment=os.environ | environment)
-    return run_contained(command, writable=run_dir, readable=[], hidden=list(batch.hidden),
+    return run_contained(command, writable=run_dir, readable=[batch.state_dir], hidden=list(batch.hidden),
                          environment=environment, limits=batch.limits, log=log, user=user)
 
 
@@ -231,18 +272,29 @@ def grade_submission(path: Path, student: str, folder: str, batch: Batch, user: 
         answers, notes = submitted_answers(path, batch.name, batch.exercises)
     except Unusable as problem:
         return Grade(student, zero, str(problem), folder=folder)
+    try:
+        return _graded(answers, notes, student, folder, batch, user, started)
+    except InterruptedError:
+        raise
+    except Exception as error:  # a failure of the grader on one file still gives that file its row
+        return Grade(student, zero, f"not graded: {type(error).__name__}: {error}", folder=folder)
+
+
+def _graded(answers: dict[str, str], notes: list[str], student: str, folder: str, batch: Batch, user: int,
+            started: float) -> Grade:
+    """Run one submission's answers contained, then its verdict."""
     work = batch.out_dir / "submissions" / folder
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     run_dir = work / "run"
-    graded = graded_notebook(batch.chapter, answers, run_dir)
+    graded = with_state_reused(graded_notebook(batch.chapter, answers, run_dir), batch.state_dir)
     outcome = execute(graded, run_dir, batch, user)
     if outcome.timed_out:
         notes.append(f"the notebook ran longer than {batch.limits.wall_seconds:.0f} s and was stopped")
     verdict = judge(run_dir / "answers", run_dir / "report.xml", answer_cell_numbers(graded), work / "verdict", batch,
                     user)
     results = verdict.get("exercises", {})
-    scores = {exercise: int(results.get(exercise, {}).get("passed") is True) for exercise in zero}
+    scores = {exercise: int(results.get(exercise, {}).get("passed") is True) for exercise in batch.exercises}
     for exercise, result in results.items():
         if not result.get("passed"):
             notes.append(f"{exercise}: {result.get('message', '')}")
@@ -259,7 +311,7 @@ def write_tables(grades: list[Grade], exercises: list[str], out_dir: Path) -> No
     """scores.csv (one row per student, one column per exercise) and summary.md, each replaced atomically."""
     grades = sorted(grades, key=lambda grade: (grade.student, grade.folder))
     csv_path, summary_path = out_dir / "scores.csv", out_dir / "summary.md"
-    with (out_dir / "scores.csv.partial").open("w", newline="") as out:
+    with (out_dir / "scores.csv.partial").open("w", newline="", errors="replace") as out:
         writer = csv.writer(out)
         writer.writerow(["student", *exercises, "total", "out_of", "status", "seconds", "folder", "notes"])
         for grade in grades:
@@ -272,7 +324,7 @@ def write_tables(grades: list[Grade], exercises: list[str], out_dir: Path) -> No
         status = _cell(grade.status + "".join(f"; {note}" for note in grade.notes))
         lines.append(f"| {_cell(grade.student)} | {marks} | {grade.total}/{len(grade.scores)} | "
                      f"{grade.seconds:.0f} | {status} |")
-    (out_dir / "summary.md.partial").write_text("\n".join(lines) + "\n")
+    (out_dir / "summary.md.partial").write_text("\n".join(lines) + "\n", errors="replace")
     os.replace(out_dir / "scores.csv.partial", csv_path)
     os.replace(out_dir / "summary.md.partial", summary_path)
 
@@ -282,12 +334,13 @@ def reference_run(batch: Batch) -> Batch:
     chapter_values = sorted({name for check in checks(batch.chapter).values() for name in check.chapter_values})
     work = batch.out_dir / "reference"
     shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
+    batch.state_dir.mkdir(parents=True)
     run_dir = work / "run"
     notebook = graded_notebook(batch.chapter, code_by_exercise(batch.chapter, SOLUTION), run_dir)
+    notebook = with_state_saved(notebook, batch.state_dir)
     values_path = run_dir / "chapter_values.pkl"
     notebook.cells.append(nbformat.v4.new_code_cell(
-        f'__import__("grading.verdict").verdict.save_chapter_values(globals(), {chapter_values!r}, {str(values_path)!r})'))
+        f'__import__("grading.reference").reference.save_values(globals(), {chapter_values!r}, {str(values_path)!r})'))
     print(f"reference run of {batch.name} (the chapter with its own solutions) ...", flush=True)
     outcome = execute(notebook, run_dir, batch, contained=False)
     if not values_path.exists():
@@ -310,15 +363,82 @@ def student_names(paths: list[Path]) -> list[str]:
     """Each submission's name in the table: its file name without .ipynb, numbered where two would be equal."""
     names, seen = [], {}
     for path in paths:
-        name = path.name.removesuffix(".ipynb")
+        name = _utf8(path.name.removesuffix(".ipynb"))
         seen[name] = seen.get(name, 0) + 1
         names.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
     return names
 
 
-def grade_folder(submissions: Path, chapter_path: Path, out_dir: Path, *, jobs: int = 1,
+def _user_of(index: int) -> int:
+    """The unprivileged user a submission runs as: its own, so that concurrent runs never share a process limit."""
+    return FIRST_GRADING_USER + index % 500
+
+
+def _on_threads(tasks: list[tuple[int, Path, str]], batch: Batch, jobs: int) -> Iterator[Grade]:
+    """Grade submissions on this machine, jobs at a time, yielding each grade as it comes."""
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = [pool.submit(grade_submission, path, student, f"{index:04d}", batch, _user_of(index))
+                   for index, path, student in tasks]
+        try:
+            for future in as_completed(futures):
+                yield future.result()
+        except BaseException:  # interrupted (or closed early): stop the runs under way and start no other
+            pool.shutdown(wait=False, cancel_futures=True)
+            stop_all()
+            raise
+
+
+def unpack_reference(reference: bytes, out_dir: Path) -> None:
+    """Unpack the reference run's folder into out_dir, unless it is there; whole or not at all."""
+    if (out_dir / "reference").exists():
+        return
+    out_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=out_dir))
+    with tarfile.open(fileobj=io.BytesIO(reference)) as archive:
+        archive.extractall(staging, filter="tar")
+    with contextlib.suppress(OSError):  # another worker on this machine unpacked it first
+        os.rename(staging / "reference", out_dir / "reference")
+    shutil.rmtree(staging, ignore_errors=True)
+
+
+def _grade_on_worker(reference: bytes, batch: Batch, index: int, student: str, submission: bytes) -> Grade:
+    """On a Dask worker: unpack the reference run where the batch expects it, unless it is there, and grade."""
+    unpack_reference(reference, batch.out_dir)
+    received = batch.out_dir / "received" / f"{index:04d}.ipynb"
+    received.parent.mkdir(parents=True, exist_ok=True)
+    received.write_bytes(submission)
+    return grade_submission(received, student, f"{index:04d}", batch, _user_of(index))
+
+
+def _on_cluster(scheduler: str, tasks: list[tuple[int, Path, str]], batch: Batch) -> Iterator[Grade]:
+    """Grade submissions on a Dask cluster: the reference run travels once to every worker, submissions as bytes."""
+    from dask.distributed import Client, as_completed as completed  # only needed by those who use a cluster
+
+    archive = io.BytesIO()
+    with tarfile.open(fileobj=archive, mode="w") as tar:
+        tar.add(batch.out_dir / "reference", arcname="reference")
+    with Client(scheduler) as client:
+        reference = client.scatter(archive.getvalue(), broadcast=True)
+        futures = []
+        for index, path, student in tasks:
+            try:
+                submitted_answers(path, batch.name, batch.exercises)
+            except Unusable as problem:  # nothing to run: no need to send it anywhere
+                yield Grade(student, dict.fromkeys(batch.exercises, 0), str(problem), folder=f"{index:04d}")
+                continue
+            futures.append(client.submit(_grade_on_worker, reference, batch, index, student, path.read_bytes(),
+                                         pure=False))
+        try:
+            for future in completed(futures):
+                yield future.result()
+        except BaseException:  # interrupted: what has not started never will
+            client.cancel(futures)
+            raise
+
+
+def grade_folder(submissions: Path, chapter_path: Path, out_dir: Path, *, jobs: int = 1, scheduler: str | None = None,
                  limits: Limits = Limits(), cell_timeout: int = CELL_TIMEOUT) -> list[Grade]:
-    """Grade every file in a folder against one chapter, jobs at a time; tables are rewritten as grades come."""
+    """Grade every file in a folder against one chapter, here or on a Dask cluster; tables are rewritten as grades come."""
     submissions, chapter_path, out_dir = submissions.resolve(), chapter_path.resolve(), out_dir.resolve()
     if not submissions.is_dir():
         raise GradingError(f"{submissions} is not a folder of submissions")
@@ -330,27 +450,19 @@ def grade_folder(submissions: Path, chapter_path: Path, out_dir: Path, *, jobs: 
                   cell_timeout)
     batch = reference_run(batch)
     paths = sorted(path for path in submissions.iterdir() if not path.name.startswith("."))
-    grades, lock, users = [], threading.Lock(), queue.SimpleQueue()
-    for slot in range(jobs):
-        users.put(FIRST_SLOT_USER + slot)
-
-    def grade(index: int, path: Path, student: str) -> None:
-        user = users.get()  # side by side, each submission runs as a user of its own
-        try:
-            result = grade_submission(path, student, f"{index:04d}", batch, user)
-        finally:
-            users.put(user)
-        with lock:
-            grades.append(result)
-            write_tables(grades, batch.exercises, out_dir)
-            print(f"{result.student}: {result.total}/{len(result.scores)} in {result.seconds:.0f} s "
-                  f"({result.status})", flush=True)
-
+    tasks = [(index, path, student) for index, (path, student) in enumerate(zip(paths, student_names(paths)), start=1)]
+    grades = []
     write_tables(grades, batch.exercises, out_dir)
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        for future in [pool.submit(grade, index, path, student)
-                       for index, (path, student) in enumerate(zip(paths, student_names(paths)), start=1)]:
-            future.result()
+    results = _on_cluster(scheduler, tasks, batch) if scheduler else _on_threads(tasks, batch, jobs)
+    try:
+        for grade in results:
+            grades.append(grade)
+            write_tables(grades, batch.exercises, out_dir)
+            print(f"{grade.student}: {grade.total}/{len(grade.scores)} in {grade.seconds:.0f} s ({_utf8(grade.status)})",
+                  flush=True)
+    except KeyboardInterrupt:
+        results.close()  # stops the runs under way
+        raise GradingError(f"interrupted: the tables hold the {len(grades)} submissions graded so far") from None
     return grades
 
 
@@ -360,15 +472,16 @@ def main(arguments: list[str] | None = None) -> None:
     parser.add_argument("submissions", type=Path, help="folder of submitted student notebooks")
     parser.add_argument("--chapter", type=Path, required=True, help="the reference chapter, e.g. notebooks/03_...ipynb")
     parser.add_argument("--out", type=Path, default=Path("grades"), help="where scores and reports go")
-    parser.add_argument("--jobs", type=int, default=1, help="submissions graded side by side")
+    parser.add_argument("--jobs", type=int, default=1, help="submissions graded side by side on this machine")
+    parser.add_argument("--scheduler", help="a Dask scheduler's address (tcp://host:8786): grade on its workers")
     parser.add_argument("--cell-timeout", type=int, default=CELL_TIMEOUT, help="seconds for any one cell")
     parser.add_argument("--submission-timeout", type=int, default=SUBMISSION_TIMEOUT,
                         help="seconds for one submission's whole notebook")
     options = parser.parse_args(arguments)
     limits = Limits(wall_seconds=options.submission_timeout, cpu_seconds=2 * options.submission_timeout)
     try:
-        grade_folder(options.submissions, options.chapter, options.out, jobs=options.jobs, limits=limits,
-                     cell_timeout=options.cell_timeout)
+        grade_folder(options.submissions, options.chapter, options.out, jobs=options.jobs, scheduler=options.scheduler,
+                     limits=limits, cell_timeout=options.cell_timeout)
     except GradingError as error:
         sys.exit(f"grading stopped: {error}")
     print(f"scores: {options.out / 'scores.csv'}, summary: {options.out / 'summary.md'}")

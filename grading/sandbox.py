@@ -4,7 +4,7 @@ Inside, the command sees the machine read-only, its own folder writable, fresh /
 (only its own loopback), its own process tree (it cannot see or signal anything outside), no environment but
 what it is given, and none of the hidden folders (the inbox, the grades). When it ends or runs out of time,
 everything it started ends with it. Started by root, the command runs as an unprivileged user without
-capabilities (`nobody`, or one user id per concurrent run), so the process limit holds, and holds separately
+capabilities (`nobody`, or a user id of its own per submission), so the process limit holds, and holds apart
 for each run.
 """
 
@@ -13,6 +13,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +21,9 @@ from pathlib import Path
 from helpers.paths import REPO_ROOT
 
 NOBODY = 65534
-FIRST_SLOT_USER = 65000  # concurrent runs each get their own unprivileged user id: 65000, 65001, ...
+RUNNING: set[subprocess.Popen] = set()  # the runs under way, so that an interrupted grader can stop them all
+STOPPING = threading.Event()  # set once the grader is interrupted: no new run starts
+FIRST_GRADING_USER = 65000  # each submission runs as a user of its own: 65000 + its number modulo 500
 
 
 @dataclass(frozen=True)
@@ -29,7 +32,7 @@ class Limits:
 
     wall_seconds: float = 1800
     cpu_seconds: int = 3600
-    memory_bytes: int = 12 * 2**30
+    memory_bytes: int = 16 * 2**30  # address space: TensorFlow and PyTorch reserve far more than they use
     processes: int = 1024
     file_bytes: int = 2 * 2**30
 
@@ -95,7 +98,7 @@ def sandbox_command(command: list[str], *, writable: Path, readable: list[Path],
         arguments += ["--tmpfs", str(folder)]
     for folder in needed:
         arguments += [*_way_in(folder, covered), "--ro-bind", str(folder), str(folder)]
-    for folder in hidden:
+    for folder in [folder for folder in hidden if folder.exists()]:  # on a cluster's worker, the inbox is elsewhere
         arguments += [*_way_in(folder, covered), "--tmpfs", str(folder)]
     for folder in readable:
         arguments += [*_way_in(folder, covered), "--ro-bind", str(folder), str(folder)]
@@ -124,21 +127,37 @@ def base_environment(home: Path) -> dict[str, str]:
     }
 
 
+def stop(process: subprocess.Popen) -> None:
+    """Kill a run's whole process group, if it is still running, and reap it."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def stop_all() -> None:
+    """Stop every run under way and refuse new ones (the grader was interrupted)."""
+    STOPPING.set()
+    for process in list(RUNNING):
+        stop(process)
+
+
 def run_logged(arguments: list[str], *, log: Path, wall_seconds: float, environment: dict[str, str] | None = None
                ) -> Outcome:
     """Run a command with its output going to a log file (never a pipe); kill its process group at the wall limit."""
+    if STOPPING.is_set():
+        raise InterruptedError("the grader is stopping")
     started = time.monotonic()
     with log.open("wb") as output:
         process = subprocess.Popen(arguments, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
                                    env=environment, start_new_session=True)
+        RUNNING.add(process)
         try:
             returncode, timed_out = process.wait(timeout=wall_seconds), False
         except subprocess.TimeoutExpired:
             returncode, timed_out = None, True
         finally:  # also on Ctrl-C: a sandbox's process tree dies with its outer bwrap
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+            stop(process)
+            RUNNING.discard(process)
     return Outcome(process.returncode if returncode is None else returncode, timed_out, time.monotonic() - started)
 
 

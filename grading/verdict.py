@@ -7,7 +7,6 @@ known, so a check that hangs loses only itself. Run as `python -I -m grading.ver
 
 import json
 import os
-import pickle
 import sys
 import time
 import xml.etree.ElementTree as ElementTree
@@ -17,21 +16,10 @@ import nbformat
 
 from grading.answers import read_answers
 from grading.exercises import checks
+from grading.reference import load_values
 
 MAX_REPORT_BYTES = 5_000_000
 MAX_MESSAGE = 500
-
-
-def save_chapter_values(namespace: dict, names: list[str], path: str) -> None:
-    """Pickle the chapter values the checks read (only ever called by the trusted reference run)."""
-    with open(path, "wb") as out:
-        pickle.dump({name: namespace[name] for name in names}, out)
-
-
-def load_chapter_values(path: Path) -> dict:
-    """The reference run's chapter values."""
-    with open(path, "rb") as values:
-        return pickle.load(values)
 
 
 def _write(path: Path, content: dict) -> None:
@@ -70,7 +58,7 @@ def judge(request: dict) -> None:
     """Run every check of the chapter on one submission's answers; write the verdict file as results come."""
     chapter = nbformat.read(request["chapter"], as_version=4)
     found = checks(chapter)
-    chapter_values = load_chapter_values(Path(request["chapter_values"]))
+    chapter_values = load_values(request["chapter_values"])
     verdict_path = Path(request["verdict"])
     verdict = {"exercises": {}, "notes": answer_notes(Path(request["report"]), request["answer_cells"])}
     _write(verdict_path, verdict)

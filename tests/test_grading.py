@@ -7,9 +7,15 @@ nothing it did not solve, and leave every other submission, the inbox and the ta
 import copy
 import csv
 import hashlib
+import io
 import json
+import os
 import shutil
+import signal
 import subprocess
+import sys
+import tarfile
+import time
 from pathlib import Path
 
 import nbformat
@@ -43,6 +49,7 @@ CHECK_NORM = '''@check
 def norm_of_values(norm, values):
     assert norm is not None and math.isclose(norm, math.sqrt(sum(v * v for v in values)), abs_tol=1e-12), "norm"
     return "norm"'''
+VALUES = "import random\n\nvalues = [random.random() for _ in range(3)]  # new values in every run, unless reused"
 SLEEPER = "987654"  # how long the attackers' background processes would sleep: the tests look for them by it
 
 
@@ -57,10 +64,10 @@ def exercise_cells(name: str, solution: str, stub: str, check: str) -> list:
 
 @pytest.fixture(scope="module")
 def chapter(tmp_path_factory):
-    """A tiny chapter with two exercises, saved as notebooks/09_tiny.ipynb."""
+    """A tiny chapter with two exercises on values that differ in every run, saved as notebooks/09_tiny.ipynb."""
     notebook = new_notebook(
         cells=[new_code_cell("import math\n\nfrom helpers.checks import check"), new_markdown_cell("# Tiny"),
-               new_code_cell("values = [1.0, 2.0, 3.0]")]
+               new_code_cell(VALUES, metadata={"grading": {"reuse": ["values"]}})]
         + exercise_cells("mean", MEAN, "average = None", CHECK_MEAN)
         + exercise_cells("norm", NORM, "norm = None", CHECK_NORM),
         metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
@@ -180,6 +187,8 @@ def write_malformed(folder, blank):
         "not a cell",
     ]
     (folder / "odd|name\nwith newline.ipynb").write_text(json.dumps(odd))
+    (folder / os.fsdecode(b"undecodable \xff name.ipynb")).write_text(json.dumps(
+        student | {"metadata": {"course": {"chapter": "\ud800"}}}))
     (folder / "a_folder").mkdir()
     (folder / "a_link.ipynb").symlink_to(folder / "not_json.ipynb")
 
@@ -216,7 +225,7 @@ def graded(chapter, tmp_path_factory):
 
 
 def test_reference_solutions_score_full_marks(graded):
-    assert graded[0]["reference"].scores == {"mean": 1, "norm": 1}
+    assert graded[0]["reference"].scores == {"mean": 1, "norm": 1}  # computed on the reference run's values
 
 
 def test_a_blank_student_version_scores_zero(graded):
@@ -284,6 +293,7 @@ def test_answer_cells_of_one_exercise_run_together(graded):
     ("not_a_notebook.txt", "not a readable notebook (JSONDecodeError)"),
     ("a_folder", "not a regular file"),
     ("a_link", "not a regular file"),
+    ("undecodable ? name", "answers '\\ud800', not 09_tiny"),
 ])
 def test_every_file_gets_a_row_and_a_clear_status(graded, student, status):
     assert graded[0][student].status == status and graded[0][student].total == 0
@@ -319,6 +329,8 @@ def test_the_graded_notebook_is_the_reference_with_answers_exports_and_no_checks
     assert notebook.cells[2].source == reference.cells[2].source  # the chapter's own cells come from the reference
     assert all(not cell.get("outputs") for cell in notebook.cells if cell.cell_type == "code")
     assert submission.cells[-1].source == "assert True"  # what the submission did to its checks is never read
+    reused = grader.with_state_reused(notebook, tmp_path / "state").cells[2]
+    assert reused.source.startswith("# reused from the reference run: values\n") and str(tmp_path / "state") in reused.source
 
 
 def test_make_grade_grades_real_chapter_3_submissions_with_relative_paths():
@@ -351,3 +363,57 @@ def test_make_grade_grades_real_chapter_3_submissions_with_relative_paths():
     assert rows["partial"]["ch3-mape"] == "1" and rows["partial"]["total"] == "1"
     assert rows["rebinding"]["total"] == "0"
     assert "scores:" in make.stdout and "summary.md" in make.stdout
+
+
+def test_ctrl_c_keeps_what_was_graded_and_stops_every_run(chapter, tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    nbformat.write(answered(chapter, mean=MEAN), inbox / "a_quick.ipynb")
+    nbformat.write(answered(chapter, mean=MEAN, norm=f"import time\ntime.sleep({SLEEPER})"), inbox / "b_slow.ipynb")
+    command = [sys.executable, "-m", "grading", "inbox", "--chapter", str(chapter), "--out", "grades"]
+    grading = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    for line in grading.stdout:  # the quick one is graded first, then the slow one starts
+        if line.startswith("a_quick:"):
+            time.sleep(5)
+            grading.send_signal(signal.SIGINT)
+            break
+    output = grading.communicate(timeout=60)[0]
+    assert grading.returncode == 1 and "interrupted: the tables hold the 1 submissions graded so far" in output
+    assert [line.split(" | ")[0] for line in (tmp_path / "grades" / "summary.md").read_text().splitlines()[2:]] == [
+        "| a_quick"]
+    assert subprocess.run(["pgrep", "-f", str(tmp_path / "grades")], capture_output=True).stdout == b""  # no kernel
+
+
+def test_a_dask_cluster_grades_as_this_machine_does(chapter, graded, tmp_path):
+    from dask.distributed import LocalCluster
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    submissions = {"reference": answer_sheet(nbformat.read(chapter, as_version=4), CHAPTER), "blank": answered(chapter),
+                   "half": answered(chapter, mean=MEAN),
+                   "monkeypatches": answered(chapter, mean=MEAN, norm=ATTACKS["monkeypatches"])}
+    for name, notebook in submissions.items():
+        nbformat.write(notebook, inbox / f"{name}.ipynb")
+    (inbox / "not_json.ipynb").write_text("{")
+    with LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None) as cluster:
+        results = grader.grade_folder(inbox, chapter, tmp_path / "grades", scheduler=cluster.scheduler_address,
+                                      limits=Limits(wall_seconds=90, cpu_seconds=120, processes=256))
+    assert {grade.student: grade.scores for grade in results} == {
+        name: graded[0][name].scores for name in [*submissions, "not_json"]}
+    assert (tmp_path / "grades" / "summary.md").read_text().count("\n") == 2 + len(submissions) + 1
+
+
+def test_a_worker_unpacks_the_reference_run_once_and_whole(tmp_path):
+    source = tmp_path / "here" / "reference" / "run"
+    source.mkdir(parents=True)
+    (source / "chapter_values.pkl").write_bytes(b"values")
+    archive = io.BytesIO()
+    with tarfile.open(fileobj=archive, mode="w") as tar:
+        tar.add(tmp_path / "here" / "reference", arcname="reference")
+    worker = tmp_path / "worker"
+    grader.unpack_reference(archive.getvalue(), worker)
+    assert (worker / "reference" / "run" / "chapter_values.pkl").read_bytes() == b"values"
+    (worker / "reference" / "run" / "chapter_values.pkl").write_bytes(b"kept")
+    grader.unpack_reference(archive.getvalue(), worker)  # already there: left alone
+    assert (worker / "reference" / "run" / "chapter_values.pkl").read_bytes() == b"kept"
+    assert sorted(path.name for path in worker.iterdir()) == ["reference"]  # no staging folder left behind
