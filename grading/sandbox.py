@@ -8,6 +8,7 @@ capabilities (`nobody`, or a user id of its own per submission), so the process 
 for each run.
 """
 
+import contextlib
 import os
 import shutil
 import signal
@@ -67,6 +68,16 @@ def prepare_writable(folder: Path, user: int = NOBODY) -> None:
         os.chown(folder, user, user)
 
 
+def _tasks_of(user: int) -> int:
+    """How many processes and threads a user runs now: the process limit counts them all."""
+    count = 0
+    for status in Path("/proc").glob("[0-9]*/status"):
+        with contextlib.suppress(OSError):
+            fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
+            count += int(fields["Threads"]) if int(fields["Uid"].split()[0]) == user else 0
+    return count
+
+
 def _closed_folders(paths: list[Path]) -> list[Path]:
     """Folders on the way to these paths that other users cannot enter (root's home, say)."""
     closed = {folder for path in paths for folder in path.parents if folder != Path("/") and not folder.stat().st_mode & 0o001}
@@ -83,9 +94,11 @@ def _way_in(path: Path, covered: list[Path]) -> list[str]:
 def sandbox_command(command: list[str], *, writable: Path, readable: list[Path], hidden: list[Path],
                     environment: dict[str, str], limits: Limits, user: int = NOBODY) -> list[str]:
     """The prlimit + bwrap (+ setpriv, as root) command line that contains a command."""
+    # as root, the command runs as a user of its own; otherwise the limit must leave room for the user's own tasks
+    processes = limits.processes + (0 if runs_as_nobody() else _tasks_of(os.getuid()))
     arguments = [
         "prlimit", f"--cpu={limits.cpu_seconds}", f"--as={limits.memory_bytes}", f"--fsize={limits.file_bytes}",
-        f"--nproc={limits.processes}", "--core=0", "--",
+        f"--nproc={processes}", "--core=0", "--",
         require_bubblewrap(), "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
         "--perms", "1777", "--tmpfs", "/tmp", "--perms", "1777", "--tmpfs", "/dev/shm",
     ]

@@ -2,13 +2,18 @@
 
 import ast
 import os
+import shutil
 import socket
+import subprocess
 import sys
+import tempfile
 import textwrap
+from pathlib import Path
 
 import pytest
 
 from grading.sandbox import Limits, base_environment, prepare_writable, run_contained
+from helpers.paths import REPO_ROOT
 
 
 @pytest.fixture
@@ -84,3 +89,32 @@ def test_limits_stop_a_run(contained, code, limits):
     contain, _ = contained
     outcome, _ = contain(code, **limits)
     assert outcome.returncode != 0 and outcome.seconds < 30
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="becoming an ordinary user needs root")
+def test_an_ordinary_users_grader_gets_the_same_sandbox(tmp_path):
+    folder = Path(tempfile.mkdtemp(prefix="ordinary-"))  # outside root's private temporary folder
+    try:
+        folder.chmod(0o777)
+        script = textwrap.dedent(f"""
+            import sys
+            from pathlib import Path
+            from grading.sandbox import Limits, base_environment, run_contained
+            run = Path("{folder}/run")
+            run.mkdir()
+            code = ("import os; open('mine.txt', 'w'); print(os.getuid(), sorted(p for p in os.listdir('/proc') if p.isdigit()));"
+                    "open('/etc/x', 'w')")
+            outcome = run_contained([sys.executable, "-c", code], writable=run, readable=[], hidden=[],
+                                    environment=base_environment(run), limits=Limits(wall_seconds=30), log=run / "log")
+            print(outcome.returncode, (run / "log").read_text())
+        """)
+        # the system's Python: this environment's may lie in root's home, which nobody else can enter
+        ordinary = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3",
+                                   "-c", script], capture_output=True, text=True, timeout=60, cwd=folder,
+                                  env={"PYTHONPATH": str(REPO_ROOT), "PATH": "/usr/bin:/bin"})
+        assert ordinary.returncode == 0, ordinary.stderr
+        assert ordinary.stdout.startswith("1 ") and "Read-only file system" in ordinary.stdout  # it failed there
+        assert "65534 ['1', '2']" in ordinary.stdout  # as itself, seeing its own two processes only
+        assert (folder / "run" / "mine.txt").exists()
+    finally:
+        shutil.rmtree(folder)
