@@ -1,7 +1,8 @@
 """Grade a folder of submitted notebooks: answers run contained, verdicts come from trusted code in another process.
 
 For one batch:
-1. A reference run executes the chapter with its own solutions and keeps the chapter values its checks read.
+1. A reference run executes the chapter with its own solutions under nbval (stored outputs compared where the
+   chapter asks, as `make test` does) and keeps the chapter values its checks read; any failure stops grading.
 2. For each submission, only its answer cells are put into the reference chapter, each followed by a cell that
    exports the answer as plain data; the check cells are left out, and the chapter's long cells (training) load
    what they left in the reference run instead of running again. nbval executes that notebook inside a
@@ -13,6 +14,7 @@ The tables are rewritten as each submission finishes, so an interrupted batch ke
 
 import argparse
 import contextlib
+import copy
 import csv
 import io
 import json
@@ -32,6 +34,8 @@ import nbformat
 
 from grading.exercises import ANSWER, CHECK, SOLUTION, chapter_name, checks, code_by_exercise, exercise_of, tags
 from grading.exercises import reused_names, with_answers
+from grading.reference import fingerprint
+from grading.report import UnreadableReport, failed_cells
 from grading.sandbox import FIRST_GRADING_USER, NOBODY, Limits, Outcome, base_environment, prepare_writable
 from grading.sandbox import run_contained, run_logged, stop_all
 from helpers.paths import data_dir, offline_packages_dir
@@ -80,6 +84,7 @@ class Batch:
     hidden: tuple[Path, ...]
     limits: Limits
     cell_timeout: int
+    threads: int = 0
     chapter_values: Path = Path()
 
     @property
@@ -193,6 +198,15 @@ def with_state_saved(notebook, state_dir: Path):
     return notebook
 
 
+def with_chapter_outputs(notebook, chapter):
+    """The reference run's notebook with the chapter's stored outputs, which nbval compares where a cell asks it to."""
+    stored = {cell.id: cell for cell in chapter.cells if cell.cell_type == "code"}
+    for cell in notebook.cells:
+        if cell.cell_type == "code" and cell.get("id") in stored:
+            cell.outputs = copy.deepcopy(stored[cell.id].outputs)
+    return notebook
+
+
 def with_state_reused(notebook, state_dir: Path):
     """A submission's notebook: each long cell replaced by loading what it left in the reference run."""
     for cell in notebook.cells:
@@ -226,6 +240,17 @@ def course_environment(home: Path, output: Path) -> dict[str, str]:
     }
 
 
+def thread_limits(threads: int) -> dict[str, str]:
+    """Variables that keep PyTorch, NumPy and TensorFlow to a number of threads (none when threads is 0)."""
+    names = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "TF_NUM_INTRAOP_THREADS")
+    return dict.fromkeys(names, str(threads)) if threads else {}
+
+
+def threads_per_job(jobs: int) -> int:
+    """This machine's cores shared between jobs run side by side: oversubscribed math libraries slow down 3x."""
+    return max(1, (os.cpu_count() or 1) // jobs) if jobs > 1 else 0
+
+
 def execute(notebook, run_dir: Path, batch: Batch, user: int = NOBODY, contained: bool = True) -> Outcome:
     """Execute a notebook with nbval, inside the sandbox (writable only in run_dir) unless it is trusted."""
     prepare_writable(run_dir, user)
@@ -238,7 +263,8 @@ def execute(notebook, run_dir: Path, batch: Batch, user: int = NOBODY, contained
         return run_logged(command, log=log, wall_seconds=batch.limits.wall_seconds,
                           environment=os.environ | environment)
     return run_contained(command, writable=run_dir, readable=[batch.state_dir], hidden=list(batch.hidden),
-                         environment=environment, limits=batch.limits, log=log, user=user)
+                         environment=environment | thread_limits(batch.threads), limits=batch.limits, log=log,
+                         user=user)
 
 
 def judge(answers_dir: Path, report: Path, answer_cells: dict[str, str], verdict_dir: Path, batch: Batch,
@@ -329,23 +355,47 @@ def write_tables(grades: list[Grade], exercises: list[str], out_dir: Path) -> No
     os.replace(out_dir / "summary.md.partial", summary_path)
 
 
+def reference_failures(notebook, report: Path) -> str:
+    """What failed in the reference run, cell by cell (first line and nbval's message), or '' when all passed."""
+    try:
+        failed = failed_cells(report)
+    except UnreadableReport as problem:
+        return str(problem)
+    code_cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    described = []
+    for number, message in failed.items():
+        known = number.isdigit() and int(number) < len(code_cells)
+        first_line = code_cells[int(number)].source.strip().partition("\n")[0][:60] if known else "?"
+        described.append(f"code cell {number} ({first_line!r}): {_cell(message)[:300]}")
+    return "; ".join(described)
+
+
 def reference_run(batch: Batch) -> Batch:
-    """Run the chapter with its own solutions, keep the values its checks read, and check it scores full marks."""
+    """Run the chapter with its own solutions, keep the values its checks read, and check it scores full marks.
+
+    A passing reference run in out_dir whose fingerprint matches (same chapter, course code, packages, data) is reused.
+    """
     chapter_values = sorted({name for check in checks(batch.chapter).values() for name in check.chapter_values})
-    work = batch.out_dir / "reference"
+    work, stamp = batch.out_dir / "reference", fingerprint(batch.chapter_path)
+    run_dir = work / "run"
+    if (work / "fingerprint").is_file() and (work / "fingerprint").read_text() == stamp:
+        print(f"reference run of {batch.name}: reused from {work} (same chapter, code, packages and data; "
+              "delete that folder to run it again)", flush=True)
+        return replace(batch, chapter_path=run_dir / "chapter.ipynb", chapter_values=run_dir / "chapter_values.pkl")
     shutil.rmtree(work, ignore_errors=True)
     batch.state_dir.mkdir(parents=True)
-    run_dir = work / "run"
     notebook = graded_notebook(batch.chapter, code_by_exercise(batch.chapter, SOLUTION), run_dir)
-    notebook = with_state_saved(notebook, batch.state_dir)
+    notebook = with_state_saved(with_chapter_outputs(notebook, batch.chapter), batch.state_dir)
     values_path = run_dir / "chapter_values.pkl"
     notebook.cells.append(nbformat.v4.new_code_cell(
         f'__import__("grading.reference").reference.save_values(globals(), {chapter_values!r}, {str(values_path)!r})'))
     print(f"reference run of {batch.name} (the chapter with its own solutions) ...", flush=True)
     outcome = execute(notebook, run_dir, batch, contained=False)
-    if not values_path.exists():
-        raise GradingError(f"the reference run of {batch.chapter_path} failed (see {work / 'nbval.log'}): "
-                           "run the chapter itself (make chapters) and fix what fails before grading")
+    failures = reference_failures(notebook, run_dir / "report.xml")
+    if failures or not values_path.exists():
+        raise GradingError(f"the reference run of {batch.chapter_path} failed ({failures or 'no values saved'}; "
+                           f"see {work / 'nbval.log'}): run the chapter itself (make chapters) and fix what fails "
+                           "before grading")
     chapter_copy = run_dir / "chapter.ipynb"  # the verdicts read the chapter from here, where they can see it
     nbformat.write(batch.chapter, chapter_copy)
     batch = replace(batch, chapter_path=chapter_copy, chapter_values=values_path)
@@ -355,6 +405,7 @@ def reference_run(batch: Batch) -> Batch:
     if failed or len(verdict["exercises"]) != len(batch.exercises):
         raise GradingError(f"the chapter's own solutions do not pass its checks ({failed or verdict['notes']}); "
                            f"see {work}: grading would be unfair")
+    (work / "fingerprint").write_text(stamp)  # written last: only a complete, passing reference run is reused
     print(f"reference run: {outcome.seconds:.0f} s, its solutions pass all {len(batch.exercises)} checks", flush=True)
     return batch
 
@@ -447,7 +498,7 @@ def grade_folder(submissions: Path, chapter_path: Path, out_dir: Path, *, jobs: 
         raise GradingError(f"{chapter_path} has no check cells: grade against the chapter itself, not a student version")
     out_dir.mkdir(parents=True, exist_ok=True)
     batch = Batch(chapter_path, chapter, chapter_name(chapter_path), out_dir, (submissions, out_dir), limits,
-                  cell_timeout)
+                  cell_timeout, threads=0 if scheduler else threads_per_job(jobs))
     batch = reference_run(batch)
     paths = sorted(path for path in submissions.iterdir() if not path.name.startswith("."))
     tasks = [(index, path, student) for index, (path, student) in enumerate(zip(paths, student_names(paths)), start=1)]

@@ -4,8 +4,15 @@ Only the reference run writes these files, and only the grader's own processes a
 read-only, so unpickling them trusts nothing a student wrote.
 """
 
+import hashlib
 import pickle
+import sys
 from pathlib import Path
+
+from helpers.paths import REPO_ROOT
+
+# what a reference run depends on besides its chapter: the course's code, its pinned packages and its datasets
+DEPENDENCIES = ("helpers/*.py", "grading/*.py", "requirements*.txt", "package-lock.json")
 
 
 def save_values(namespace: dict, names: list[str], path: str) -> None:
@@ -19,3 +26,12 @@ def load_values(path: str) -> dict:
     """The values one save_values call kept."""
     with open(path, "rb") as values:
         return pickle.load(values)
+
+
+def fingerprint(chapter_path: Path) -> str:
+    """A checksum of what a reference run depends on: the chapter, the course's code, packages, data and Python."""
+    digest = hashlib.sha256(sys.version.encode())
+    files = [Path(chapter_path), *(path for pattern in DEPENDENCIES for path in sorted(REPO_ROOT.glob(pattern)))]
+    for path in files:
+        digest.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()

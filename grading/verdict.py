@@ -9,7 +9,6 @@ import json
 import os
 import sys
 import time
-import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 import nbformat
@@ -17,8 +16,8 @@ import nbformat
 from grading.answers import read_answers
 from grading.exercises import checks
 from grading.reference import load_values
+from grading.report import UnreadableReport, failed_cells
 
-MAX_REPORT_BYTES = 5_000_000
 MAX_MESSAGE = 500
 
 
@@ -37,19 +36,15 @@ def _message(error: BaseException) -> str:
 
 def answer_notes(report: Path, answer_cells: dict[str, str]) -> list[str]:
     """Notes on answers that raised and on cells that ran out of time, from nbval's JUnit report."""
-    if not report.is_file() or report.is_symlink() or report.stat().st_size > MAX_REPORT_BYTES:
-        return ["nbval wrote no readable report"]
-    notes = []
     try:
-        cases = list(ElementTree.parse(report).iter("testcase"))
-    except ElementTree.ParseError:
-        return ["nbval's report is not readable"]
-    for case in cases:
-        problem = next(iter(case), None)
-        cell = str(case.get("name", "")).removeprefix("Cell ")
-        if problem is not None and "Timeout of" in str(problem.get("message", "")):
+        failed = failed_cells(report)
+    except UnreadableReport as problem:
+        return [str(problem)]
+    notes = []
+    for cell, message in failed.items():
+        if "Timeout of" in message:
             notes.append(f"cell {cell} did not finish in time; the cells after it were not run")
-        elif problem is not None and problem.tag != "skipped" and cell in answer_cells:
+        elif cell in answer_cells:
             notes.append(f"the answer to {answer_cells[cell]} raised an error")
     return notes
 

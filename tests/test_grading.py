@@ -4,7 +4,6 @@ One folder of submissions to a tiny chapter holds every attack the grader must w
 nothing it did not solve, and leave every other submission, the inbox and the tables as they would be.
 """
 
-import copy
 import csv
 import hashlib
 import io
@@ -28,11 +27,8 @@ from grading.exercises import (
     CHECK,
     SOLUTION,
     answer_sheet,
-    chapter_name,
     checks,
-    code_by_exercise,
     exercise_of,
-    student_path,
     student_version,
     tags,
 )
@@ -333,36 +329,43 @@ def test_the_graded_notebook_is_the_reference_with_answers_exports_and_no_checks
     assert reused.source.startswith("# reused from the reference run: values\n") and str(tmp_path / "state") in reused.source
 
 
-def test_make_grade_grades_real_chapter_3_submissions_with_relative_paths():
-    chapter_path = REPO_ROOT / "notebooks" / "03_aapl_keras_to_scikit_learn.ipynb"  # the quickest chapter
-    chapter = nbformat.read(chapter_path, as_version=4)
-    untouched = nbformat.read(student_path(chapter_path), as_version=4)
-    partial = copy.deepcopy(untouched)
-    rebinding = copy.deepcopy(untouched)
-    for cell in partial.cells:
-        if ANSWER in tags(cell) and exercise_of(cell) == "ch3-mape":
-            cell.source = code_by_exercise(chapter, SOLUTION)["ch3-mape"]
-    for cell in rebinding.cells:  # empties what the check reads, so an empty answer would pass inside the kernel
-        if ANSWER in tags(cell) and exercise_of(cell) == "ch3-mape":
-            cell.source = "forecasts = {}\ntest_mape = {}"
-    folder = Path("_build/grading-test")  # relative to the repository root, as an instructor types it
-    shutil.rmtree(REPO_ROOT / folder, ignore_errors=True)
-    (REPO_ROOT / folder / "inbox").mkdir(parents=True)
-    for student, notebook in (("reference", answer_sheet(chapter, chapter_name(chapter_path))),
-                              ("untouched", untouched), ("partial", partial), ("rebinding", rebinding)):
-        nbformat.write(notebook, REPO_ROOT / folder / "inbox" / f"{student}.ipynb")
-    make = subprocess.run(["make", "grade", f"SUBMISSIONS={folder}/inbox/", f"GRADES={folder}/grades", "JOBS=2",
-                           f"CHAPTER=notebooks/{chapter_path.name}"], cwd=REPO_ROOT, capture_output=True, text=True,
-                          timeout=1800)
-    assert make.returncode == 0, make.stdout[-3000:] + make.stderr[-3000:]
-    with (REPO_ROOT / folder / "grades" / "scores.csv").open(newline="") as table:
-        rows = {row["student"]: row for row in csv.DictReader(table)}
-    exercises = list(checks(chapter))
-    assert len(exercises) >= 3 and rows["reference"]["total"] == str(len(exercises))
-    assert rows["untouched"]["total"] == "0" and rows["untouched"]["status"] == "graded"
-    assert rows["partial"]["ch3-mape"] == "1" and rows["partial"]["total"] == "1"
-    assert rows["rebinding"]["total"] == "0"
-    assert "scores:" in make.stdout and "summary.md" in make.stdout
+def test_jobs_side_by_side_share_the_cores_between_their_math_libraries():
+    assert grader.thread_limits(grader.threads_per_job(1)) == {}  # one job alone uses every core
+    shared = grader.thread_limits(grader.threads_per_job(os.cpu_count()))
+    assert shared["OMP_NUM_THREADS"] == shared["TF_NUM_INTRAOP_THREADS"] == "1"
+
+
+def test_a_reference_run_that_nbval_fails_stops_grading_and_says_where(chapter, tmp_path):
+    broken = nbformat.read(chapter, as_version=4)
+    stale = nbformat.v4.new_output("stream", name="stdout", text="3\n")
+    broken.cells.insert(2, new_code_cell("print(1 + 1)", metadata={"tags": ["nbval-check-output"]}, outputs=[stale]))
+    path = tmp_path / "notebooks" / f"{CHAPTER}.ipynb"
+    path.parent.mkdir()
+    nbformat.write(broken, path)
+    (tmp_path / "inbox").mkdir()
+    with pytest.raises(grader.GradingError, match=r"failed \(code cell 1 \('print\(1 \+ 1\)'\): "):
+        grader.grade_folder(tmp_path / "inbox", path, tmp_path / "grades", cell_timeout=60)
+    assert not (tmp_path / "grades" / "scores.csv").exists()
+
+
+def test_a_passing_reference_run_is_reused_until_the_chapter_changes(chapter, tmp_path, capsys):
+    path = tmp_path / "notebooks" / f"{CHAPTER}.ipynb"
+    path.parent.mkdir()
+    shutil.copy(chapter, path)
+    (tmp_path / "inbox").mkdir()
+    nbformat.write(answered(chapter, mean=MEAN), tmp_path / "inbox" / "half.ipynb")
+    values = tmp_path / "grades" / "reference" / "run" / "chapter_values.pkl"  # new random values in every real run
+    runs = []
+    for edit in (None, None, "An edited explanation."):
+        if edit:
+            edited = nbformat.read(path, as_version=4)
+            edited.cells.insert(1, new_markdown_cell(edit))
+            nbformat.write(edited, path)
+        grades = grader.grade_folder(tmp_path / "inbox", path, tmp_path / "grades", cell_timeout=60)
+        runs.append((values.read_bytes(), "reused from" in capsys.readouterr().out, grades[0].scores))
+    assert [reused for _, reused, _ in runs] == [False, True, False]
+    assert runs[0][0] == runs[1][0] != runs[2][0]
+    assert all(scores == {"mean": 1, "norm": 0} for _, _, scores in runs)
 
 
 def test_ctrl_c_keeps_what_was_graded_and_stops_every_run(chapter, tmp_path):
