@@ -204,6 +204,7 @@ def with_chapter_outputs(notebook, chapter):
     for cell in notebook.cells:
         if cell.cell_type == "code" and cell.get("id") in stored:
             cell.outputs = copy.deepcopy(stored[cell.id].outputs)
+            cell.execution_count = stored[cell.id].execution_count
     return notebook
 
 

@@ -338,13 +338,15 @@ def test_jobs_side_by_side_share_the_cores_between_their_math_libraries():
 def test_a_reference_run_that_nbval_fails_stops_grading_and_says_where(chapter, tmp_path):
     broken = nbformat.read(chapter, as_version=4)
     stale = nbformat.v4.new_output("stream", name="stdout", text="3\n")
-    broken.cells.insert(2, new_code_cell("print(1 + 1)", metadata={"tags": ["nbval-check-output"]}, outputs=[stale]))
+    broken.cells.insert(2, new_code_cell("print(1 + 1)", metadata={"tags": ["nbval-check-output"]}, outputs=[stale],
+                                         execution_count=1))
     path = tmp_path / "notebooks" / f"{CHAPTER}.ipynb"
     path.parent.mkdir()
     nbformat.write(broken, path)
     (tmp_path / "inbox").mkdir()
-    with pytest.raises(grader.GradingError, match=r"failed \(code cell 1 \('print\(1 \+ 1\)'\): "):
+    with pytest.raises(grader.GradingError, match=r"failed \(code cell 1 \('print\(1 \+ 1\)'\): ") as stopped:
         grader.grade_folder(tmp_path / "inbox", path, tmp_path / "grades", cell_timeout=60)
+    assert "Cell outputs differ" in str(stopped.value) and "[91m" not in str(stopped.value)
     assert not (tmp_path / "grades" / "scores.csv").exists()
 
 
