@@ -96,6 +96,8 @@ def test_an_ordinary_users_grader_gets_the_same_sandbox(tmp_path):
     folder = Path(tempfile.mkdtemp(prefix="ordinary-"))  # outside root's private temporary folder
     try:
         folder.chmod(0o777)
+        for package in ("grading", "helpers"):  # a copy the ordinary user can read wherever the repository lies
+            shutil.copytree(REPO_ROOT / package, folder / "course" / package, ignore=shutil.ignore_patterns("__pycache__"))
         script = textwrap.dedent(f"""
             import sys
             from pathlib import Path
@@ -111,7 +113,7 @@ def test_an_ordinary_users_grader_gets_the_same_sandbox(tmp_path):
         # the system's Python: this environment's may lie in root's home, which nobody else can enter
         ordinary = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3",
                                    "-c", script], capture_output=True, text=True, timeout=60, cwd=folder,
-                                  env={"PYTHONPATH": str(REPO_ROOT), "PATH": "/usr/bin:/bin"})
+                                  env={"PYTHONPATH": str(folder / "course"), "PATH": "/usr/bin:/bin"})
         assert ordinary.returncode == 0, ordinary.stderr
         assert ordinary.stdout.startswith("1 ") and "Read-only file system" in ordinary.stdout  # it failed there
         assert "65534 ['1', '2']" in ordinary.stdout  # as itself, seeing its own two processes only
