@@ -44,11 +44,9 @@ graphviz:
 sandbox:
 	@$(call apt_tool,bwrap,bubblewrap)
 
-## chapters: execute every chapter in place (refreshes outputs and results/*.json)
+## chapters: execute every chapter in place (refreshes outputs, results/*.json and each notebook's time)
 chapters: setup
-	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=3600 $(CHAPTERS) $(PAGES)
-	# keep only the final state of progress bars in the stored outputs
-	$(BIN)/jupyter nbconvert --to notebook --inplace --coalesce-streams $(CHAPTERS) $(PAGES)
+	$(BIN)/python tools/execute_notebooks.py $(CHAPTERS) $(PAGES)
 
 ## students: regenerate the student versions (solutions removed) of the chapters that have exercises
 students: setup

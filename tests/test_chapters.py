@@ -9,6 +9,7 @@ chapter's answer sheet (full marks) and its untouched student version (zero), as
 import copy
 import csv
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -19,7 +20,8 @@ import pytest
 
 from grading.exercises import ANSWER, SOLUTION, answer_sheet, chapter_name, checks, code_by_exercise, exercise_of
 from grading.exercises import student_path, tags
-from helpers.paths import REPO_ROOT, output_dir, results_dir
+from helpers.paths import REPO_ROOT, results_dir, writes_into_repository
+from helpers.results import save_notebook_time
 
 CHAPTERS = sorted((REPO_ROOT / "notebooks").glob("*.ipynb"))
 QUICKEST = REPO_ROOT / "notebooks" / "03_aapl_keras_to_scikit_learn.ipynb"
@@ -49,7 +51,7 @@ def submissions(chapter_path: Path) -> dict:
 
 @pytest.mark.parametrize("chapter_path", CHAPTERS, ids=lambda path: path.stem)
 def test_make_grade_checks_the_chapter_under_nbval_and_grades_its_answer_sheet_and_student_version(chapter_path):
-    folder = Path("_build/grading-test") / chapter_path.stem  # relative to the repository root, as an instructor types it
+    folder = Path("_build/grading-test") / chapter_path.stem  # relative to the repository root, as instructors type it
     shutil.rmtree(REPO_ROOT / folder, ignore_errors=True)
     (REPO_ROOT / folder / "inbox").mkdir(parents=True)
     for student, notebook in submissions(chapter_path).items():
@@ -67,9 +69,10 @@ def test_make_grade_checks_the_chapter_under_nbval_and_grades_its_answer_sheet_a
     if chapter_path == QUICKEST:
         assert rows["partial"]["ch3-mape"] == "1" and rows["partial"]["total"] == "1"
         assert rows["rebinding"]["total"] == "0"
-    if output_dir().resolve() != REPO_ROOT:  # under `make test`: the results page reads the figures of this run
+    if not writes_into_repository():  # the results page and the time-budget table read the figures of this run
         shutil.copytree(REPO_ROOT / folder / "grades" / "reference" / "run" / "output" / "results", results_dir(),
                         dirs_exist_ok=True)
+        save_notebook_time(chapter_path.stem, float(re.search(r"reference run: (\d+) s", make.stdout).group(1)))
 
 
 def test_the_documented_command_checks_one_notebook(tmp_path):
