@@ -454,7 +454,13 @@ def unpack_reference(reference: bytes, out_dir: Path) -> None:
 
 
 def _grade_on_worker(reference: bytes, batch: Batch, index: int, student: str, submission: bytes) -> Grade:
-    """On a Dask worker: unpack the reference run where the batch expects it, unless it is there, and grade."""
+    """On a Dask worker: unpack the reference run where the batch expects it, unless it is there, and grade.
+
+    The worker's threads are the submissions it grades side by side: they share its machine's cores.
+    """
+    from dask.distributed import get_worker
+
+    batch = replace(batch, threads=threads_per_job(get_worker().state.nthreads))
     unpack_reference(reference, batch.out_dir)
     received = batch.out_dir / "received" / f"{index:04d}.ipynb"
     received.parent.mkdir(parents=True, exist_ok=True)
@@ -499,7 +505,7 @@ def grade_folder(submissions: Path, chapter_path: Path, out_dir: Path, *, jobs: 
         raise GradingError(f"{chapter_path} has no check cells: grade against the chapter itself, not a student version")
     out_dir.mkdir(parents=True, exist_ok=True)
     batch = Batch(chapter_path, chapter, chapter_name(chapter_path), out_dir, (submissions, out_dir), limits,
-                  cell_timeout, threads=0 if scheduler else threads_per_job(jobs))
+                  cell_timeout, threads=threads_per_job(jobs))
     batch = reference_run(batch)
     paths = sorted(path for path in submissions.iterdir() if not path.name.startswith("."))
     tasks = [(index, path, student) for index, (path, student) in enumerate(zip(paths, student_names(paths)), start=1)]
