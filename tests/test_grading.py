@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tarfile
@@ -389,9 +390,16 @@ def test_ctrl_c_keeps_what_was_graded_and_stops_every_run(chapter, tmp_path):
     assert subprocess.run(["pgrep", "-f", str(tmp_path / "grades")], capture_output=True).stdout == b""  # no kernel
 
 
-def test_a_dask_cluster_grades_as_this_machine_does(chapter, graded, tmp_path):
-    from dask.distributed import LocalCluster
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
+
+def test_a_dask_cluster_started_as_documented_grades_as_this_machine_does(chapter, graded, tmp_path):
+    page = (REPO_ROOT / "book" / "instructors.md").read_text()
+    assert ".venv/bin/dask scheduler --host " in page and ".venv/bin/dask worker tcp://" in page
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     submissions = {"reference": answer_sheet(nbformat.read(chapter, as_version=4), CHAPTER), "blank": answered(chapter),
@@ -400,12 +408,24 @@ def test_a_dask_cluster_grades_as_this_machine_does(chapter, graded, tmp_path):
     for name, notebook in submissions.items():
         nbformat.write(notebook, inbox / f"{name}.ipynb")
     (inbox / "not_json.ipynb").write_text("{")
-    with LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None) as cluster:
-        results = grader.grade_folder(inbox, chapter, tmp_path / "grades", scheduler=cluster.scheduler_address,
-                                      limits=Limits(wall_seconds=90, cpu_seconds=120, processes=256))
-    assert {grade.student: grade.scores for grade in results} == {
-        name: graded[0][name].scores for name in [*submissions, "not_json"]}
-    assert (tmp_path / "grades" / "summary.md").read_text().count("\n") == 2 + len(submissions) + 1
+    dask, address = Path(sys.executable).parent / "dask", f"tcp://127.0.0.1:{free_port()}"
+    cluster = [subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", address.rsplit(":", 1)[1],
+                                 "--no-dashboard"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    cluster.append(subprocess.Popen([dask, "worker", address, "--nthreads", "2", "--host", "127.0.0.1",
+                                     "--no-dashboard"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    try:
+        grading = subprocess.run([sys.executable, "-m", "grading", str(inbox), "--chapter", str(chapter), "--out",
+                                  str(tmp_path / "grades"), "--scheduler", address, "--submission-timeout", "120"],
+                                 capture_output=True, text=True, timeout=600)
+    finally:
+        for process in cluster:
+            process.terminate()
+            process.wait(timeout=30)
+    assert grading.returncode == 0, grading.stdout[-2000:] + grading.stderr[-2000:]
+    with (tmp_path / "grades" / "scores.csv").open(newline="") as table:
+        scores = {row["student"]: {exercise: int(row[exercise]) for exercise in ("mean", "norm")}
+                  for row in csv.DictReader(table)}
+    assert scores == {name: graded[0][name].scores for name in [*submissions, "not_json"]}
 
 
 def test_a_worker_unpacks_the_reference_run_once_and_whole(tmp_path):
