@@ -379,15 +379,16 @@ def reference_run(batch: Batch) -> Batch:
     chapter_values = sorted({name for check in checks(batch.chapter).values() for name in check.chapter_values})
     work, stamp = batch.out_dir / "reference", fingerprint(batch.chapter_path)
     run_dir = work / "run"
+    # the verdicts read the chapter from its copy in the run folder, where their sandbox can see it
+    chapter_copy, values_path = run_dir / "chapter.ipynb", run_dir / "chapter_values.pkl"
     if (work / "fingerprint").is_file() and (work / "fingerprint").read_text() == stamp:
         print(f"reference run of {batch.name}: reused from {work} (same chapter, code, packages and data; "
               "delete that folder to run it again)", flush=True)
-        return replace(batch, chapter_path=run_dir / "chapter.ipynb", chapter_values=run_dir / "chapter_values.pkl")
+        return replace(batch, chapter_path=chapter_copy, chapter_values=values_path)
     shutil.rmtree(work, ignore_errors=True)
     batch.state_dir.mkdir(parents=True)
     notebook = graded_notebook(batch.chapter, code_by_exercise(batch.chapter, SOLUTION), run_dir)
     notebook = with_state_saved(with_chapter_outputs(notebook, batch.chapter), batch.state_dir)
-    values_path = run_dir / "chapter_values.pkl"
     notebook.cells.append(nbformat.v4.new_code_cell(
         f'__import__("grading.reference").reference.save_values(globals(), {chapter_values!r}, {str(values_path)!r})'))
     print(f"reference run of {batch.name} (the chapter with its own solutions) ...", flush=True)
@@ -397,7 +398,6 @@ def reference_run(batch: Batch) -> Batch:
         raise GradingError(f"the reference run of {batch.chapter_path} failed ({failures or 'no values saved'}; "
                            f"see {work / 'nbval.log'}): run the chapter itself (make chapters) and fix what fails "
                            "before grading")
-    chapter_copy = run_dir / "chapter.ipynb"  # the verdicts read the chapter from here, where they can see it
     nbformat.write(batch.chapter, chapter_copy)
     batch = replace(batch, chapter_path=chapter_copy, chapter_values=values_path)
     verdict = judge(run_dir / "answers", run_dir / "report.xml", answer_cell_numbers(notebook), work / "verdict", batch)

@@ -8,7 +8,7 @@ import nbformat
 from nbclient import NotebookClient
 from nbconvert.preprocessors import CoalesceStreamsPreprocessor
 
-from helpers.results import load_notebook_times, save_notebook_time, time_budget_report
+from helpers.results import save_notebook_time, time_budget_report
 
 CELL_TIMEOUT = 3600  # seconds
 
@@ -28,13 +28,13 @@ def execute_in_place(path: Path) -> float:
 
 def main(paths: list[str]) -> None:
     """Execute each notebook given, record its seconds, and print the time-budget table."""
+    times = {}
     for path in map(Path, paths):
         print(f"executing {path} ...", flush=True)
-        seconds = execute_in_place(path)
-        save_notebook_time(path.stem, seconds)
-        print(f"executed {path} in {seconds:.0f} s", flush=True)
-    times = load_notebook_times()
-    print(time_budget_report({Path(path).stem: times[Path(path).stem] for path in paths}))
+        times[path.stem] = execute_in_place(path)
+        save_notebook_time(path.stem, times[path.stem])
+        print(f"executed {path} in {times[path.stem]:.0f} s", flush=True)
+    print(time_budget_report(times))
 
 
 if __name__ == "__main__":
