@@ -65,9 +65,9 @@ grade: setup sandbox
 	@[ -n "$(SUBMISSIONS)" ] && [ -n "$(CHAPTER)" ] || { echo "usage: make grade SUBMISSIONS=<folder> CHAPTER=<notebooks/chapter.ipynb> [GRADES=grades] [JOBS=1] [SCHEDULER=tcp://host:8786]"; exit 2; }
 	$(BIN)/python -m grading $(SUBMISSIONS) --chapter $(CHAPTER) --out $(or $(GRADES),grades) --jobs $(or $(JOBS),1) $(if $(SCHEDULER),--scheduler $(SCHEDULER))
 
-## lab: open the chapters in JupyterLab
+## lab: open the chapters in JupyterLab on this machine (root, as in containers, is allowed); it prints the address
 lab: setup
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root)
 
 clean:
 	rm -rf _build artifacts
