@@ -14,8 +14,9 @@ KERNEL = {"kernelspec": {"name": "python3", "display_name": "Python 3", "languag
 
 
 def test_a_notebook_is_executed_in_place_timed_and_reported(tmp_path):
-    notebook = new_notebook(cells=[new_code_cell("import os\nprint('in', os.getcwd())\nprint('one')\nprint('two')")],
-                            metadata=KERNEL)
+    stamped = {"execution": {"iopub.execute_input": "2026-11-27T12:34:28.057804Z"}}  # as an earlier executor left it
+    notebook = new_notebook(cells=[new_code_cell("import os\nprint('in', os.getcwd())\nprint('one')\nprint('two')",
+                                                 metadata=stamped)], metadata=KERNEL)
     path = tmp_path / "notebooks" / "results.ipynb"
     path.parent.mkdir()
     nbformat.write(notebook, path)

@@ -7,6 +7,7 @@ from helpers.paths import REPO_ROOT
 
 NOTEBOOKS = sorted((REPO_ROOT / "notebooks").glob("*.ipynb")) + [REPO_ROOT / "book" / "results.ipynb"]
 CHAPTERS = sorted((REPO_ROOT / "notebooks").glob("*.ipynb"))
+STUDENT_VERSIONS = sorted((REPO_ROOT / "students").glob("*.ipynb"))
 
 
 def code_cells(path):
@@ -20,6 +21,12 @@ def test_committed_as_one_complete_run(path):
     assert counts == list(range(1, len(counts) + 1)), (
         f"{path.name} was not run top to bottom in one go (execution counts {counts}): run `make chapters`"
     )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS + STUDENT_VERSIONS, ids=lambda path: f"{path.parent.name}/{path.name}")
+def test_no_execution_timestamps(path):
+    stamped = [cell.id for cell in code_cells(path) if "execution" in cell.metadata]
+    assert not stamped, f"{path.name} keeps execution timestamps (cells {stamped[:3]}...): run `make chapters`"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)

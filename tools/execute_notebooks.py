@@ -14,7 +14,7 @@ CELL_TIMEOUT = 3600  # seconds
 
 
 def execute_in_place(path: Path) -> float:
-    """Run a notebook top to bottom in its own folder, keep only the final state of progress bars, save it."""
+    """Run a notebook top to bottom in its own folder, keep only the final state of progress bars, save it untimed."""
     notebook = nbformat.read(path, as_version=4)
     started = time.monotonic()
     client = NotebookClient(notebook, timeout=CELL_TIMEOUT, record_timing=False,  # no timestamps in the diffs
@@ -22,6 +22,8 @@ def execute_in_place(path: Path) -> float:
     client.execute()
     seconds = time.monotonic() - started
     notebook, _ = CoalesceStreamsPreprocessor().preprocess(notebook, {})
+    for cell in notebook.cells:
+        cell.metadata.pop("execution", None)  # timestamps an earlier executor left
     nbformat.write(notebook, path)
     return seconds
 
