@@ -1,6 +1,5 @@
 """ONNX LSTM nodes as torch.nn.LSTM: a converter registered with onnx2torch on import, which has none for LSTM."""
 
-import warnings
 from pathlib import Path
 
 import onnx
@@ -12,13 +11,10 @@ from onnx2torch.onnx_node import OnnxNode
 from onnx2torch.utils.common import OnnxMapping, OperationConverterResult
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-# onnx2torch's Slice indexes with a list, which torch deprecates; the result is unchanged on the pinned torch
-# (tests/test_onnx_lstm.py checks outputs of converted graphs with Slice against ONNX Runtime).
-warnings.filterwarnings("ignore", message="Using a non-tuple sequence for multidimensional indexing")
-
 # ONNX stacks the gates as i, o, f, c; torch.nn.LSTM as i, f, g (ONNX's c), o.
 ONNX_GATES_IN_TORCH_ORDER = (0, 2, 3, 1)
 DIRECTION_COUNTS = {"forward": 1, "reverse": 1, "bidirectional": 2}
+OPTIONAL_INPUTS = ("sequence_lens", "initial_h", "initial_c")
 DEFAULT_ACTIVATIONS = ["Sigmoid", "Tanh", "Tanh"]
 # Why each attribute that changes the cell's arithmetic is refused when it is given a value other than the default.
 UNSUPPORTED_ATTRIBUTES = {
@@ -40,14 +36,14 @@ def _reverse_in_time(sequence: torch.Tensor, lengths: torch.Tensor | None) -> to
     """Reverse each sample's first lengths[b] steps of a time-major sequence (all steps when lengths is None)."""
     if lengths is None:
         return sequence.flip(0)
-    steps = torch.arange(len(sequence), device=sequence.device).unsqueeze(1)
+    steps = torch.arange(sequence.shape[0], device=sequence.device).unsqueeze(1)
     lengths = lengths.to(device=sequence.device, dtype=torch.int64)
     source_steps = torch.where(steps < lengths, lengths - 1 - steps, steps)
     return sequence.gather(0, source_steps.unsqueeze(-1).expand_as(sequence))
 
 
 class OnnxLSTM(torch.nn.Module):
-    """An ONNX LSTM node on torch.nn.LSTM, taking and returning tensors in ONNX's shapes for its layout."""
+    """An ONNX LSTM node on torch.nn.LSTM, fed X and the optional_inputs named, in ONNX's shapes for its layout."""
 
     def __init__(
         self,
@@ -56,20 +52,36 @@ class OnnxLSTM(torch.nn.Module):
         biases: torch.Tensor | None = None,
         *,
         direction: str = "forward",
+        hidden_size: int | None = None,
         batch_first: bool = False,
+        optional_inputs: tuple[str, ...] = OPTIONAL_INPUTS,
         output_count: int = 3,
     ) -> None:
         super().__init__()
         directions, gate_rows, input_size = weights.shape
-        if DIRECTION_COUNTS.get(direction) != directions:
+        if direction not in DIRECTION_COUNTS:
+            raise ValueError(
+                f"direction={direction!r} is not an ONNX LSTM direction: use forward, reverse or bidirectional"
+            )
+        if DIRECTION_COUNTS[direction] != directions:
             raise ValueError(
                 f"direction={direction!r} does not fit W of shape {tuple(weights.shape)}: expected forward or "
                 f"reverse with 1 direction in W, or bidirectional with 2"
             )
+        if hidden_size is not None and 4 * hidden_size != gate_rows:
+            raise ValueError(
+                f"hidden_size={hidden_size} contradicts W of shape {tuple(weights.shape)}, which implies hidden size "
+                f"{gate_rows / 4:g} (W is [directions, 4 * hidden_size, input_size]); export the model again so "
+                f"that they agree"
+            )
+        unknown_inputs = set(optional_inputs) - set(OPTIONAL_INPUTS)
+        if unknown_inputs:
+            raise ValueError(f"optional_inputs names {sorted(unknown_inputs)}: use names from {OPTIONAL_INPUTS}")
         self.directions = directions
         self.hidden_size = gate_rows // 4
         self.reverse = direction == "reverse"
         self.batch_first = batch_first
+        self.optional_inputs = optional_inputs
         self.output_count = output_count
         self.lstm = torch.nn.LSTM(
             input_size,
@@ -87,14 +99,10 @@ class OnnxLSTM(torch.nn.Module):
                     getattr(self.lstm, f"bias_ih_l0{suffix}").copy_(_torch_gate_order(input_bias))
                     getattr(self.lstm, f"bias_hh_l0{suffix}").copy_(_torch_gate_order(recurrence_bias))
 
-    def forward(
-        self,
-        x: torch.Tensor,
-        sequence_lens: torch.Tensor | None = None,
-        initial_h: torch.Tensor | None = None,
-        initial_c: torch.Tensor | None = None,
-    ) -> torch.Tensor | tuple[torch.Tensor, ...]:
-        """Y, Y_h and Y_c as the ONNX node lists them: Y alone when it lists only Y, else a tuple of the first ones."""
+    def forward(self, x: torch.Tensor, *optional_values: torch.Tensor) -> torch.Tensor | tuple[torch.Tensor, ...]:
+        """Y, Y_h and Y_c as the ONNX node lists them (Y alone if only Y) from X and the values of optional_inputs."""
+        given = dict(zip(self.optional_inputs, optional_values))
+        sequence_lens, initial_h, initial_c = (given.get(name) for name in OPTIONAL_INPUTS)
         if self.batch_first:
             x, initial_h, initial_c = (None if t is None else t.transpose(0, 1) for t in (x, initial_h, initial_c))
         steps, batch = x.shape[:2]
@@ -105,9 +113,12 @@ class OnnxLSTM(torch.nn.Module):
         if sequence_lens is None:
             y, (y_h, y_c) = self.lstm(x, state)
         else:
-            packed = pack_padded_sequence(x, sequence_lens.cpu(), enforce_sorted=False)
+            # pack_padded_sequence refuses length 0: such samples run one step, then get ONNX Runtime's zeros.
+            packed = pack_padded_sequence(x, sequence_lens.clamp(min=1).cpu(), enforce_sorted=False)
             packed_y, (y_h, y_c) = self.lstm(packed, state)
             y = pad_packed_sequence(packed_y, total_length=steps)[0]
+            is_empty = (sequence_lens == 0).to(x.device).view(1, batch, 1)
+            y, y_h, y_c = (output.masked_fill(is_empty, 0) for output in (y, y_h, y_c))
         if self.reverse:
             y = _reverse_in_time(y, sequence_lens)
         y = y.view(steps, batch, self.directions, self.hidden_size)
@@ -118,6 +129,14 @@ class OnnxLSTM(torch.nn.Module):
         return outputs[0] if self.output_count == 1 else outputs[: self.output_count]
 
 
+def _is_default(name: str, value: object, directions: int) -> bool:
+    """Whether an attribute of UNSUPPORTED_ATTRIBUTES has its default value (activation names in any case, like ORT)."""
+    if name == "activations":
+        defaults = [activation.lower() for activation in DEFAULT_ACTIVATIONS] * directions
+        return [activation.lower() for activation in value] == defaults
+    return name == "input_forget" and value == 0
+
+
 def _check_supported(node: OnnxNode, directions: int, peepholes: str) -> None:
     """Raise NotImplementedError naming the first peephole input or attribute that torch.nn.LSTM cannot reproduce."""
     if peepholes:
@@ -125,9 +144,8 @@ def _check_supported(node: OnnxNode, directions: int, peepholes: str) -> None:
             f"ONNX LSTM node {node.unique_name!r}: input P (peepholes, {peepholes!r}) is not supported by the "
             f"course's converter (torch.nn.LSTM has no peephole connections)"
         )
-    default_values = {"input_forget": 0, "activations": DEFAULT_ACTIVATIONS * directions}
     for name, reason in UNSUPPORTED_ATTRIBUTES.items():
-        if name in node.attributes and node.attributes[name] != default_values.get(name):
+        if name in node.attributes and not _is_default(name, node.attributes[name], directions):
             raise NotImplementedError(
                 f"ONNX LSTM node {node.unique_name!r}: attribute {name}={node.attributes[name]} is not supported "
                 f"by the course's converter ({reason})"
@@ -144,27 +162,50 @@ def _constant(node: OnnxNode, graph: OnnxGraph, role: str, name: str) -> torch.T
     return graph.initializers[name].to_torch()
 
 
+def _check_no_input_fed_from_omitted_outputs(node: OnnxNode, graph: OnnxGraph) -> None:
+    """ValueError if the node omits an output and a non-LSTM node omits an input: onnx2torch would feed it from that."""
+    if "" not in node.output_values:
+        return
+    for other in graph.nodes.values():
+        if other.operation_type != "LSTM" and "" in other.input_values:
+            raise ValueError(
+                f"ONNX LSTM node {node.unique_name!r} omits an output and node {other.unique_name!r} omits an input, "
+                f"which onnx2torch.convert would feed from that omitted output: convert the model with "
+                f"helpers.onnx_lstm.convert_to_torch, which names omitted outputs first"
+            )
+
+
 @add_converter(operation_type="LSTM", version=1)
 @add_converter(operation_type="LSTM", version=7)
 @add_converter(operation_type="LSTM", version=14)
 @add_converter(operation_type="LSTM", version=22)
 def convert_lstm_node(node: OnnxNode, graph: OnnxGraph) -> OperationConverterResult:
-    """onnx2torch converter of an ONNX LSTM node to OnnxLSTM, fed at run time by X, sequence_lens and initial states."""
+    """onnx2torch converter of an ONNX LSTM node to OnnxLSTM, fed at run time by X and the optional inputs given."""
+    _check_no_input_fed_from_omitted_outputs(node, graph)
     inputs = node.input_values + ("",) * (8 - len(node.input_values))  # omitted trailing inputs as empty names
     x, w, r, b, sequence_lens, initial_h, initial_c, peepholes = inputs
     direction = node.attributes.get("direction", "forward")
     _check_supported(node, DIRECTION_COUNTS.get(direction, 1), peepholes)
-    module = OnnxLSTM(
-        _constant(node, graph, "W", w),
-        _constant(node, graph, "R", r),
-        _constant(node, graph, "B", b) if b else None,
-        direction=direction,
-        batch_first=node.attributes.get("layout", 0) == 1,
-        output_count=len(node.output_values),
-    )
+    weights, recurrence_weights = _constant(node, graph, "W", w), _constant(node, graph, "R", r)
+    biases = _constant(node, graph, "B", b) if b else None
+    # onnx2torch would look omitted ('') inputs up as outputs of a node that omits one, so only given ones are mapped.
+    given_inputs = {role: name for role, name in zip(OPTIONAL_INPUTS, (sequence_lens, initial_h, initial_c)) if name}
+    try:
+        module = OnnxLSTM(
+            weights,
+            recurrence_weights,
+            biases,
+            direction=direction,
+            hidden_size=node.attributes.get("hidden_size"),
+            batch_first=node.attributes.get("layout", 0) == 1,
+            optional_inputs=tuple(given_inputs),
+            output_count=len(node.output_values),
+        )
+    except ValueError as error:
+        raise ValueError(f"ONNX LSTM node {node.unique_name!r}: {error}") from error
     return OperationConverterResult(
         torch_module=module,
-        onnx_mapping=OnnxMapping(inputs=(x, sequence_lens, initial_h, initial_c), outputs=node.output_values),
+        onnx_mapping=OnnxMapping(inputs=(x, *given_inputs.values()), outputs=node.output_values),
     )
 
 

@@ -1,4 +1,4 @@
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import keras
@@ -17,6 +17,7 @@ from helpers.onnx_lstm import DEFAULT_ACTIVATIONS, OnnxLSTM, convert_lstm_node, 
 
 STEPS, BATCH, INPUT_SIZE, HIDDEN_SIZE = 5, 3, 4, 6
 MIXED_LENGTHS = [3, 5, 1]
+ENTRY_POINTS = {"convert_to_torch": convert_to_torch, "onnx2torch.convert": onnx2torch.convert}
 BATCH_MAJOR_INPUTS = ("X", "initial_h", "initial_c")
 LSTM_INPUTS = ("X", "W", "R", "B", "sequence_lens", "initial_h", "initial_c", "P")
 DIRECTIONS = ["forward", "reverse", "bidirectional"]
@@ -38,6 +39,7 @@ def with_constant_inputs(
 def lstm_model(
     *,
     direction: str = "forward",
+    hidden_size: int = HIDDEN_SIZE,  # the node's attribute; W and R are always shaped for HIDDEN_SIZE
     layout: int = 0,
     opset: int = 14,
     bias: bool = True,
@@ -77,7 +79,7 @@ def lstm_model(
         "LSTM",
         [name if name in feeds else "" for name in LSTM_INPUTS],
         list(outputs),
-        hidden_size=HIDDEN_SIZE,
+        hidden_size=hidden_size,
         direction=direction,
         **attributes,
     )
@@ -117,10 +119,14 @@ def onnxruntime_outputs(model: onnx.ModelProto, feeds: dict[str, np.ndarray]) ->
     return dict(zip([output.name for output in session.get_outputs()], session.run(None, feeds)))
 
 
-def torch_outputs(model: onnx.ModelProto, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+def torch_outputs(
+    model: onnx.ModelProto,
+    feeds: dict[str, np.ndarray],
+    convert: Callable[[onnx.ModelProto], torch.nn.Module] = convert_to_torch,
+) -> dict[str, np.ndarray]:
     """The converted module's outputs by name; onnx2torch returns all outputs of the node that ends the graph."""
     with torch.no_grad():
-        result = convert_to_torch(model)(*(torch.tensor(feeds[value.name]) for value in model.graph.input))
+        result = convert(model)(*(torch.tensor(feeds[value.name]) for value in model.graph.input))
     results = (result,) if isinstance(result, torch.Tensor) else result
     last_node_outputs = list(model.graph.node[-1].output)
     return {value.name: results[last_node_outputs.index(value.name)].numpy() for value in model.graph.output}
@@ -133,10 +139,12 @@ def max_difference(expected: dict[str, np.ndarray], actual: dict[str, np.ndarray
     return max(float(np.abs(expected[name] - actual[name]).max()) for name in expected)
 
 
-def difference_from_onnxruntime(*, layout: int = 0, **options) -> float:
-    """Largest |difference| between the converted lstm_model's outputs and onnxruntime_reference's."""
+def difference_from_onnxruntime(
+    *, layout: int = 0, convert: Callable[[onnx.ModelProto], torch.nn.Module] = convert_to_torch, **options
+) -> float:
+    """Largest |difference| between the lstm_model's outputs converted by convert and onnxruntime_reference's."""
     model, feeds = lstm_model(layout=layout, **options)
-    return max_difference(onnxruntime_reference(feeds, layout=layout, **options), torch_outputs(model, feeds))
+    return max_difference(onnxruntime_reference(feeds, layout=layout, **options), torch_outputs(model, feeds, convert))
 
 
 def onnxruntime_reference(feeds: dict[str, np.ndarray], *, layout: int, **options) -> dict[str, np.ndarray]:
@@ -192,9 +200,30 @@ def test_full_sequence_lengths_give_the_same_outputs_as_none(direction):
     assert max_difference(without_lengths, with_lengths) <= 1e-6
 
 
+@pytest.mark.parametrize("entry_point", ENTRY_POINTS)
 @pytest.mark.parametrize("outputs", [("Y",), ("Y", "Y_h"), ("", "Y_h"), ("", "", "Y_c"), ("Y", "", "Y_c")])
-def test_requested_and_omitted_outputs_match_onnxruntime(outputs):
-    assert difference_from_onnxruntime(direction="bidirectional", outputs=outputs) <= TOLERANCE
+def test_requested_and_omitted_outputs_match_onnxruntime(outputs, entry_point):
+    options = {"direction": "bidirectional", "outputs": outputs, "convert": ENTRY_POINTS[entry_point]}
+    assert difference_from_onnxruntime(**options) <= TOLERANCE
+
+
+def test_omitted_input_of_another_node_after_an_omitted_output_needs_convert_to_torch():
+    model, feeds = lstm_model(outputs=("", "Y_h"))
+    # Resize's omitted roi would be fed from the LSTM's omitted Y by plain onnx2torch.convert.
+    model.graph.node.append(
+        helper.make_node(
+            "Resize",
+            ["Y_h", "", "scales"],
+            ["resized"],
+            coordinate_transformation_mode="asymmetric",
+            nearest_mode="floor",
+        )
+    )
+    model.graph.initializer.append(numpy_helper.from_array(np.array([1, 1, 2], dtype=np.float32), "scales"))
+    model.graph.output[0].CopyFrom(helper.make_tensor_value_info("resized", TensorProto.FLOAT, None))
+    with pytest.raises(ValueError, match="'LSTM' omits an output and node 'Resize' omits an input.*convert_to_torch"):
+        onnx2torch.convert(model)
+    assert max_difference(onnxruntime_outputs(model, feeds), torch_outputs(model, feeds)) <= TOLERANCE
 
 
 @pytest.mark.parametrize("direction", DIRECTIONS)
@@ -203,9 +232,34 @@ def test_other_opsets_match_onnxruntime(direction, opset):
     assert difference_from_onnxruntime(direction=direction, opset=opset, initial_state=True) <= TOLERANCE
 
 
+@pytest.mark.parametrize("direction", DIRECTIONS)
+@pytest.mark.parametrize("layout", [0, 1])
+@pytest.mark.parametrize("initial_state", [False, True])
+@pytest.mark.parametrize("sequence_lens", [[3, 0, 5], [0, 0, 0]])
+def test_zero_sequence_lengths_match_onnxruntime(direction, layout, initial_state, sequence_lens):
+    options = {"direction": direction, "layout": layout, "initial_state": initial_state, "sequence_lens": sequence_lens}
+    assert difference_from_onnxruntime(**options) <= TOLERANCE
+
+
+@pytest.mark.filterwarnings("ignore::FutureWarning", "ignore::torch.jit.TracerWarning")  # jit.trace's, expected
+def test_traced_reverse_lstm_with_sequence_lens_runs_at_another_length():
+    torch.manual_seed(0)
+    weights = torch.randn(1, 4 * HIDDEN_SIZE, INPUT_SIZE)
+    recurrence_weights = torch.randn(1, 4 * HIDDEN_SIZE, HIDDEN_SIZE)
+    module = OnnxLSTM(weights, recurrence_weights, torch.randn(1, 8 * HIDDEN_SIZE), direction="reverse")
+    traced = torch.jit.trace(module, (torch.randn(STEPS, BATCH, INPUT_SIZE), torch.tensor(MIXED_LENGTHS)))
+    longer_x, longer_lengths = torch.randn(STEPS + 3, BATCH, INPUT_SIZE), torch.tensor([8, 2, 6])
+    torch.testing.assert_close(traced(longer_x, longer_lengths), module(longer_x, longer_lengths))
+
+
 def test_explicit_default_values_of_refused_attributes_are_accepted():
     options = {"activations": DEFAULT_ACTIVATIONS * 2, "input_forget": 0}
     assert difference_from_onnxruntime(direction="bidirectional", **options) <= TOLERANCE
+
+
+@pytest.mark.parametrize("activations", [["sigmoid", "tanh", "tanh"], ["SIGMOID", "TANH", "tanh"]])
+def test_default_activations_are_accepted_in_any_case(activations):
+    assert difference_from_onnxruntime(direction="bidirectional", activations=activations * 2) <= TOLERANCE
 
 
 @pytest.mark.parametrize("case", ["test_lstm_defaults", "test_lstm_with_initial_bias", "test_lstm_batchwise"])
@@ -226,6 +280,7 @@ def test_onnx_backend_peephole_case_is_refused():
         ({"peepholes": True}, NotImplementedError, "input P"),
         ({"clip": 3.0}, NotImplementedError, "attribute clip=3.0 "),
         ({"activations": ["Sigmoid", "Relu", "Tanh"]}, NotImplementedError, "attribute activations="),
+        ({"activations": ["sigmoid", "relu", "tanh"]}, NotImplementedError, "attribute activations="),
         ({"input_forget": 1}, NotImplementedError, "attribute input_forget=1 "),
         ({"activation_alpha": [0.5]}, NotImplementedError, "attribute activation_alpha="),
         ({"constants": ("R", "B")}, ValueError, "input W"),
@@ -234,6 +289,19 @@ def test_onnx_backend_peephole_case_is_refused():
 def test_what_torch_lstm_cannot_reproduce_is_refused_at_conversion(options, error, message):
     model, _ = lstm_model(**options)
     with pytest.raises(error, match=message):
+        convert_to_torch(model)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"hidden_size": 7}, "node 'LSTM': hidden_size=7 contradicts W .*, which implies hidden size 6 "),
+        ({"direction": "backward"}, "node 'LSTM': direction='backward' is not .*forward, reverse or bidirectional"),
+    ],
+)
+def test_models_that_onnxruntime_rejects_are_refused_at_conversion(options, message):
+    model, _ = lstm_model(**options)
+    with pytest.raises(ValueError, match=message):
         convert_to_torch(model)
 
 

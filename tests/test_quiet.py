@@ -1,14 +1,16 @@
 import os
 import subprocess
 import sys
+import warnings
 
 import pytest
+import torch
 
-from helpers.quiet import silence_native_stderr
+from helpers.quiet import silence_native_stderr, slice_deprecation_ignored
 
 CHILD = """
 import os
-from helpers.quiet import silence_native_stderr
+from helpers.quiet import silence_native_stderr, slice_deprecation_ignored
 os.write(2, b"before\\n")
 with silence_native_stderr():
     os.write(2, b"native chatter\\n")
@@ -33,3 +35,24 @@ def test_the_original_descriptor_is_restored():
             raise RuntimeError
     after = os.fstat(2)
     assert (before.st_dev, before.st_ino) == (after.st_dev, after.st_ino)
+
+
+def list_indexing_warnings() -> list[str]:
+    """The warnings one list-indexed tensor read raises, as onnx2torch's Slice indexes."""
+    with warnings.catch_warnings(record=True) as caught:
+        torch.zeros(3, 4)[[slice(0, 1), slice(0, 2)]]
+    return [str(warning.message) for warning in caught]
+
+
+def test_the_slice_deprecation_is_ignored_inside_the_block_only():
+    assert any("non-tuple sequence" in message for message in list_indexing_warnings())
+    with slice_deprecation_ignored():
+        assert list_indexing_warnings() == []
+    assert any("non-tuple sequence" in message for message in list_indexing_warnings())
+
+
+def test_importing_the_lstm_converter_leaves_the_warning_filters_alone():
+    code = ("import warnings, onnx, onnx2torch, torch; before = list(warnings.filters);"  # the libraries add their own
+            "import helpers.onnx_lstm; print(warnings.filters == before)")
+    child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert child.stdout.strip() == "True"
