@@ -34,7 +34,5 @@ def artifacts_dir() -> Path:
 
 
 def results_dir() -> Path:
-    """Folder of the chapters' headline-figure JSON files, created on demand."""
-    path = output_dir() / "results"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    """Folder of the chapters' headline-figure JSON files (their writers create it)."""
+    return output_dir() / "results"

@@ -1,6 +1,5 @@
 """One call that seeds every source of randomness a chapter uses."""
 
-import os
 import random
 import sys
 
@@ -9,7 +8,8 @@ import numpy as np
 
 def seed_everything(seed: int) -> None:
     """Seed Python, NumPy and (when imported) PyTorch, Keras and TensorFlow; ask for deterministic kernels."""
-    os.environ["PYTHONHASHSEED"] = str(seed)
+    # String hashing is salted when the interpreter starts (PYTHONHASHSEED), too late to seed here, so no
+    # chapter depends on the order of a set of strings.
     random.seed(seed)
     np.random.seed(seed)
     if "torch" in sys.modules:

@@ -1,3 +1,4 @@
+import os
 import random
 
 import numpy as np
@@ -19,3 +20,9 @@ def test_same_seed_same_draws_and_deterministic_torch():
     assert torch.are_deterministic_algorithms_enabled()
     seed_everything(4)
     assert draws() != first
+
+
+def test_seeding_leaves_the_environment_alone():
+    before = dict(os.environ)  # PYTHONHASHSEED set in a running interpreter would seed nothing
+    seed_everything(5)
+    assert dict(os.environ) == before

@@ -41,6 +41,12 @@ def printed(notebook: Path) -> dict:
     raise AssertionError(f"{notebook.name} has no stored output of its results cell: run `make chapters`")
 
 
+def test_reading_results_that_do_not_exist_creates_nothing(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_OUTPUT_DIR", str(tmp_path))
+    assert load_results() == {} and load_notebook_times() == {}
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_committed_results_match_the_notebook_output(chapter):
     assert committed(chapter) == printed(CHAPTERS[chapter])
