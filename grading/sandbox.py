@@ -22,9 +22,13 @@ from pathlib import Path
 from helpers.paths import REPO_ROOT
 
 NOBODY = 65534
-RUNNING: set[subprocess.Popen] = set()  # the runs under way, so that an interrupted grader can stop them all
+# the runs under way, so that an interrupted grader can stop them all
+RUNNING: set[subprocess.Popen] = set()
 STOPPING = threading.Event()  # set once the grader is interrupted: no new run starts
-FIRST_GRADING_USER = 65000  # each submission runs as a user of its own: 65000 + its number modulo 500
+# held while a run starts, so that stop_all() sees it or it never starts
+STARTING = threading.Lock()
+# each submission runs as a user of its own: 65000 + its number modulo 500
+FIRST_GRADING_USER = 65000
 
 
 @dataclass(frozen=True)
@@ -33,7 +37,8 @@ class Limits:
 
     wall_seconds: float = 1800
     cpu_seconds: int = 3600
-    memory_bytes: int = 16 * 2**30  # address space: TensorFlow and PyTorch reserve far more than they use
+    # address space: TensorFlow and PyTorch reserve far more than they use
+    memory_bytes: int = 16 * 2**30
     processes: int = 1024
     file_bytes: int = 2 * 2**30
 
@@ -51,8 +56,10 @@ def require_bubblewrap() -> str:
     """The bwrap executable, or an error saying how to install it."""
     found = shutil.which("bwrap")
     if found is None:
-        raise RuntimeError("grading runs submissions inside bubblewrap, which is missing: install it with "
-                           "`sudo apt-get install bubblewrap` (or run `make setup` as root)")
+        raise RuntimeError(
+            "grading runs submissions inside bubblewrap, which is missing: install it with "
+            "`sudo apt-get install bubblewrap` (or run `make setup` as root)"
+        )
     return found
 
 
@@ -73,54 +80,119 @@ def _tasks_of(user: int) -> int:
     count = 0
     for status in Path("/proc").glob("[0-9]*/status"):
         with contextlib.suppress(OSError):
-            fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
+            fields = dict(
+                line.split(":", 1) for line in status.read_text().splitlines() if ":" in line
+            )
             count += int(fields["Threads"]) if int(fields["Uid"].split()[0]) == user else 0
     return count
 
 
 def _closed_folders(paths: list[Path]) -> list[Path]:
     """Folders on the way to these paths that other users cannot enter (root's home, say)."""
-    closed = {folder for path in paths for folder in path.parents if folder != Path("/") and not folder.stat().st_mode & 0o001}
+    closed = {
+        folder
+        for path in paths
+        for folder in path.parents
+        if folder != Path("/") and not folder.stat().st_mode & 0o001
+    }
     return sorted(closed)
 
 
 def _way_in(path: Path, covered: list[Path]) -> list[str]:
     """bwrap arguments creating, open to all, the folders leading to path inside a folder the sandbox replaced."""
-    inside = [folder for folder in reversed(path.parents) if any(folder.is_relative_to(top) and folder != top
-                                                                  for top in covered)]
+    inside = [
+        folder
+        for folder in reversed(path.parents)
+        if any(folder.is_relative_to(top) and folder != top for top in covered)
+    ]
     return [argument for folder in inside for argument in ("--perms", "0755", "--dir", str(folder))]
 
 
-def sandbox_command(command: list[str], *, writable: Path, readable: list[Path], hidden: list[Path],
-                    environment: dict[str, str], limits: Limits, user: int = NOBODY) -> list[str]:
+def sandbox_command(
+    command: list[str],
+    *,
+    writable: Path,
+    readable: list[Path],
+    hidden: list[Path],
+    environment: dict[str, str],
+    limits: Limits,
+    user: int = NOBODY,
+) -> list[str]:
     """The prlimit + bwrap (+ setpriv, as root) command line that contains a command."""
     # as root, the command runs as a user of its own; otherwise the limit must leave room for the user's own tasks
     processes = limits.processes + (0 if runs_as_nobody() else _tasks_of(os.getuid()))
     arguments = [
-        "prlimit", f"--cpu={limits.cpu_seconds}", f"--as={limits.memory_bytes}", f"--fsize={limits.file_bytes}",
-        f"--nproc={processes}", "--core=0", "--",
-        require_bubblewrap(), "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
-        "--perms", "1777", "--tmpfs", "/tmp", "--perms", "1777", "--tmpfs", "/dev/shm",
+        "prlimit",
+        f"--cpu={limits.cpu_seconds}",
+        f"--as={limits.memory_bytes}",
+        f"--fsize={limits.file_bytes}",
+        f"--nproc={processes}",
+        "--core=0",
+        "--",
+        require_bubblewrap(),
+        "--ro-bind",
+        "/",
+        "/",
+        "--dev",
+        "/dev",
+        "--proc",
+        "/proc",
+        "--perms",
+        "1777",
+        "--tmpfs",
+        "/tmp",
+        "--perms",
+        "1777",
+        "--tmpfs",
+        "/dev/shm",
     ]
     # this Python and the course must stay reachable for `nobody`: closed folders on their way become empty
     # ones holding just them
-    needed = [Path(sys.base_prefix).resolve(), Path(sys.prefix), REPO_ROOT] if runs_as_nobody() else []
+    needed = (
+        [Path(sys.base_prefix).resolve(), Path(sys.prefix), REPO_ROOT] if runs_as_nobody() else []
+    )
     closed = _closed_folders(needed)
     covered = [Path("/tmp"), *closed, *hidden]
     for folder in closed:
         arguments += ["--tmpfs", str(folder)]
     for folder in needed:
         arguments += [*_way_in(folder, covered), "--ro-bind", str(folder), str(folder)]
-    for folder in [folder for folder in hidden if folder.exists()]:  # on a cluster's worker, the inbox is elsewhere
+    for folder in [
+        folder for folder in hidden if folder.exists()
+    ]:  # on a cluster's worker, the inbox is elsewhere
         arguments += [*_way_in(folder, covered), "--tmpfs", str(folder)]
     for folder in readable:
         arguments += [*_way_in(folder, covered), "--ro-bind", str(folder), str(folder)]
-    arguments += [*_way_in(writable, covered), "--bind", str(writable), str(writable), "--chdir", str(writable),
-                  "--die-with-parent", "--new-session", "--clearenv"]
+    arguments += [
+        *_way_in(writable, covered),
+        "--bind",
+        str(writable),
+        str(writable),
+        "--chdir",
+        str(writable),
+        "--die-with-parent",
+        "--new-session",
+        "--clearenv",
+    ]
     if runs_as_nobody():  # root keeps its user so that setpriv can leave it, for good, inside
-        arguments += ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try"]
-        command = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups", "--no-new-privs",
-                   "--bounding-set=-all", "--inh-caps=-all", "--", *command]
+        arguments += [
+            "--unshare-ipc",
+            "--unshare-pid",
+            "--unshare-net",
+            "--unshare-uts",
+            "--unshare-cgroup-try",
+        ]
+        command = [
+            "setpriv",
+            f"--reuid={user}",
+            f"--regid={user}",
+            "--clear-groups",
+            "--no-new-privs",
+            "--bounding-set=-all",
+            "--inh-caps=-all",
+            "--",
+            *command,
+        ]
     else:
         arguments += ["--unshare-all"]
     for name, value in environment.items():
@@ -149,21 +221,34 @@ def stop(process: subprocess.Popen) -> None:
 
 def stop_all() -> None:
     """Stop every run under way and refuse new ones (the grader was interrupted)."""
-    STOPPING.set()
+    with STARTING:
+        STOPPING.set()
     for process in list(RUNNING):
         stop(process)
 
 
-def run_logged(arguments: list[str], *, log: Path, wall_seconds: float, environment: dict[str, str] | None = None
-               ) -> Outcome:
+def run_logged(
+    arguments: list[str],
+    *,
+    log: Path,
+    wall_seconds: float,
+    environment: dict[str, str] | None = None,
+) -> Outcome:
     """Run a command with its output going to a log file (never a pipe); kill its process group at the wall limit."""
-    if STOPPING.is_set():
-        raise InterruptedError("the grader is stopping")
     started = time.monotonic()
     with log.open("wb") as output:
-        process = subprocess.Popen(arguments, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
-                                   env=environment, start_new_session=True)
-        RUNNING.add(process)
+        with STARTING:
+            if STOPPING.is_set():
+                raise InterruptedError("the grader is stopping")
+            process = subprocess.Popen(
+                arguments,
+                stdin=subprocess.DEVNULL,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                env=environment,
+                start_new_session=True,
+            )
+            RUNNING.add(process)
         try:
             returncode, timed_out = process.wait(timeout=wall_seconds), False
         except subprocess.TimeoutExpired:
@@ -171,12 +256,32 @@ def run_logged(arguments: list[str], *, log: Path, wall_seconds: float, environm
         finally:  # also on Ctrl-C: a sandbox's process tree dies with its outer bwrap
             stop(process)
             RUNNING.discard(process)
-    return Outcome(process.returncode if returncode is None else returncode, timed_out, time.monotonic() - started)
+    return Outcome(
+        process.returncode if returncode is None else returncode,
+        timed_out,
+        time.monotonic() - started,
+    )
 
 
-def run_contained(command: list[str], *, writable: Path, readable: list[Path], hidden: list[Path],
-                  environment: dict[str, str], limits: Limits, log: Path, user: int = NOBODY) -> Outcome:
+def run_contained(
+    command: list[str],
+    *,
+    writable: Path,
+    readable: list[Path],
+    hidden: list[Path],
+    environment: dict[str, str],
+    limits: Limits,
+    log: Path,
+    user: int = NOBODY,
+) -> Outcome:
     """Run a command contained, logged, for at most the wall limit."""
-    arguments = sandbox_command(command, writable=writable, readable=readable, hidden=hidden,
-                                environment=environment, limits=limits, user=user)
+    arguments = sandbox_command(
+        command,
+        writable=writable,
+        readable=readable,
+        hidden=hidden,
+        environment=environment,
+        limits=limits,
+        user=user,
+    )
     return run_logged(arguments, log=log, wall_seconds=limits.wall_seconds)

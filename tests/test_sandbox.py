@@ -8,10 +8,12 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import threading
 from pathlib import Path
 
 import pytest
 
+from grading import sandbox
 from grading.sandbox import Limits, base_environment, prepare_writable, run_contained
 from helpers.paths import REPO_ROOT
 
@@ -26,8 +28,15 @@ def contained(tmp_path):
 
     def contain(code: str, **limits):
         log = tmp_path / "log.txt"
-        outcome = run_contained([sys.executable, "-c", textwrap.dedent(code)], writable=run, readable=[],
-                                hidden=[hidden], environment=base_environment(run), limits=Limits(**limits), log=log)
+        outcome = run_contained(
+            [sys.executable, "-c", textwrap.dedent(code)],
+            writable=run,
+            readable=[],
+            hidden=[hidden],
+            environment=base_environment(run),
+            limits=Limits(**limits),
+            log=log,
+        )
         return outcome, log.read_text()
 
     return contain, tmp_path
@@ -74,17 +83,21 @@ def test_no_network_no_other_processes_no_environment(contained):
         server.close()
     assert "no connection" in log and "cannot signal outside" in log, log
     processes = ast.literal_eval(log.split("processes ")[1].splitlines()[0])
-    assert max(processes) < 10  # its own namespace: bubblewrap's init, the command and what it started
+    # its own namespace: bubblewrap's init, the command and what it started
+    assert max(processes) < 10
     if os.geteuid() == 0:
         assert " user 65534 " in log  # root's grader runs it as nobody
     assert "COURSE" not in log and "PYTEST" not in log
 
 
-@pytest.mark.parametrize("code, limits", [
-    ("while True:\n    pass", {"cpu_seconds": 2, "wall_seconds": 60}),
-    ("import time\ntime.sleep(60)", {"wall_seconds": 2}),
-    ("x = bytearray(3 * 2**30)", {"memory_bytes": 2**30}),
-])
+@pytest.mark.parametrize(
+    "code, limits",
+    [
+        ("while True:\n    pass", {"cpu_seconds": 2, "wall_seconds": 60}),
+        ("import time\ntime.sleep(60)", {"wall_seconds": 2}),
+        ("x = bytearray(3 * 2**30)", {"memory_bytes": 2**30}),
+    ],
+)
 def test_limits_stop_a_run(contained, code, limits):
     contain, _ = contained
     outcome, _ = contain(code, **limits)
@@ -96,27 +109,65 @@ def test_an_ordinary_users_grader_gets_the_same_sandbox(tmp_path):
     folder = Path(tempfile.mkdtemp(prefix="ordinary-"))  # outside root's private temporary folder
     try:
         folder.chmod(0o777)
-        for package in ("grading", "helpers"):  # a copy the ordinary user can read wherever the repository lies
-            shutil.copytree(REPO_ROOT / package, folder / "course" / package, ignore=shutil.ignore_patterns("__pycache__"))
+        # a copy the ordinary user can read wherever the repository lies
+        for package in ("grading", "helpers"):
+            shutil.copytree(
+                REPO_ROOT / package,
+                folder / "course" / package,
+                ignore=shutil.ignore_patterns("__pycache__"),
+            )
         script = textwrap.dedent(f"""
             import sys
             from pathlib import Path
             from grading.sandbox import Limits, base_environment, run_contained
             run = Path("{folder}/run")
             run.mkdir()
-            code = ("import os; open('mine.txt', 'w'); print(os.getuid(), sorted(p for p in os.listdir('/proc') if p.isdigit()));"
+            code = ("import os; open('mine.txt', 'w');"
+                    "print(os.getuid(), sorted(p for p in os.listdir('/proc') if p.isdigit()));"
                     "open('/etc/x', 'w')")
             outcome = run_contained([sys.executable, "-c", code], writable=run, readable=[], hidden=[],
                                     environment=base_environment(run), limits=Limits(wall_seconds=30), log=run / "log")
             print(outcome.returncode, (run / "log").read_text())
         """)
         # the system's Python: this environment's may lie in root's home, which nobody else can enter
-        ordinary = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3",
-                                   "-c", script], capture_output=True, text=True, timeout=60, cwd=folder,
-                                  env={"PYTHONPATH": str(folder / "course"), "PATH": "/usr/bin:/bin"})
+        ordinary = subprocess.run(
+            [
+                "setpriv",
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+                "/usr/bin/python3",
+                "-c",
+                script,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=folder,
+            env={"PYTHONPATH": str(folder / "course"), "PATH": "/usr/bin:/bin"},
+        )
         assert ordinary.returncode == 0, ordinary.stderr
-        assert ordinary.stdout.startswith("1 ") and "Read-only file system" in ordinary.stdout  # it failed there
+        # it failed there
+        assert ordinary.stdout.startswith("1 ") and "Read-only file system" in ordinary.stdout
         assert "65534 ['1', '2']" in ordinary.stdout  # as itself, seeing its own two processes only
         assert (folder / "run" / "mine.txt").exists()
     finally:
         shutil.rmtree(folder)
+
+
+def test_a_run_starting_while_the_grader_stops_is_stopped_too(tmp_path, monkeypatch):
+    monkeypatch.setattr(sandbox, "STOPPING", threading.Event())
+    start = subprocess.Popen
+
+    def start_as_ctrl_c_arrives(*arguments, **options):
+        """Let the grader's stop_all() run (or wait its turn) just as this run starts."""
+        stopping = threading.Thread(target=sandbox.stop_all)
+        stopping.start()
+        stopping.join(timeout=1)
+        return start(*arguments, **options)
+
+    monkeypatch.setattr(sandbox.subprocess, "Popen", start_as_ctrl_c_arrives)
+    outcome = sandbox.run_logged(["sleep", "60"], log=tmp_path / "log", wall_seconds=30)
+    assert not outcome.timed_out and outcome.seconds < 10, "the run outlived the grader's stop"
+    with pytest.raises(InterruptedError, match="the grader is stopping"):
+        sandbox.run_logged(["true"], log=tmp_path / "log", wall_seconds=30)
