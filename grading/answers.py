@@ -60,7 +60,11 @@ class _Encoder:
             return int(value)
         if isinstance(value, float):
             return float(value)
-        if isinstance(value, (str, os.PathLike)) and len(str(value)) < 4096 and _is_inside(Path(value), self.root):
+        if (
+            isinstance(value, (str, os.PathLike))
+            and len(str(value)) < 4096
+            and _is_inside(Path(value), self.root)
+        ):
             return self._store("files", lambda path: shutil.copyfile(Path(value).resolve(), path))
         if isinstance(value, str):
             return value
@@ -69,17 +73,28 @@ class _Encoder:
         if isinstance(value, np.ndarray):
             if value.dtype.hasobject:
                 raise UnreadableAnswer("an array of Python objects; use numbers or strings")
-            return self._store("arrays", lambda path: np.save(path.with_suffix(".npy"), value, allow_pickle=False))
+            return self._store(
+                "arrays", lambda path: np.save(path.with_suffix(".npy"), value, allow_pickle=False)
+            )
         if isinstance(value, (list, tuple)):
             return {"type": "list", "items": [self.encode(item, depth + 1) for item in value]}
         if isinstance(value, dict):
             if not all(isinstance(key, (str, int)) for key in value):
                 raise UnreadableAnswer("a dictionary whose keys are not all strings or integers")
-            return {"type": "dict", "items": [[key, self.encode(item, depth + 1)] for key, item in value.items()]}
+            return {
+                "type": "dict",
+                "items": [[key, self.encode(item, depth + 1)] for key, item in value.items()],
+            }
         record = type(value).__name__
         if RECORDS.get(record) is type(value):
-            return {"type": "record", "record": record, "fields": self.encode(asdict(value), depth + 1)}
-        raise UnreadableAnswer(f"a {type(value).__name__}; answers are numbers, strings, lists, dicts, arrays or files")
+            return {
+                "type": "record",
+                "record": record,
+                "fields": self.encode(asdict(value), depth + 1),
+            }
+        raise UnreadableAnswer(
+            f"a {type(value).__name__}; answers are numbers, strings, lists, dicts, arrays or files"
+        )
 
 
 def export_answers(values: dict, folder: Path, root: Path) -> None:
@@ -127,7 +142,9 @@ class _Decoder:
             return [self.decode(item, depth + 1) for item in value["items"]]
         if kind == "dict" and type(value.get("items")) is list:
             pairs = [pair for pair in value["items"] if type(pair) is list and len(pair) == 2]
-            if len(pairs) != len(value["items"]) or not all(type(key) in (str, int) for key, _ in pairs):
+            if len(pairs) != len(value["items"]) or not all(
+                type(key) in (str, int) for key, _ in pairs
+            ):
                 raise UnreadableAnswer("a malformed dictionary")
             return {key: self.decode(item, depth + 1) for key, item in pairs}
         if kind == "record" and value.get("record") in RECORDS:
@@ -144,13 +161,19 @@ def read_answers(folder: Path, names: list[str]) -> tuple[dict, dict[str, str]]:
     answers, problems = dict.fromkeys(names), {}
     values_path = folder / VALUES_FILE
     if not values_path.is_file() or values_path.is_symlink():
-        return answers, dict.fromkeys(names, "no answers were exported (did the notebook stop before them?)")
+        return answers, dict.fromkeys(
+            names, "no answers were exported (did the notebook stop before them?)"
+        )
     if values_path.stat().st_size > MAX_JSON_BYTES:
-        return answers, dict.fromkeys(names, f"the exported answers exceed {MAX_JSON_BYTES // 1_000_000} MB")
+        return answers, dict.fromkeys(
+            names, f"the exported answers exceed {MAX_JSON_BYTES // 1_000_000} MB"
+        )
     try:
         exported = json.loads(values_path.read_bytes())
     except (ValueError, RecursionError) as error:
-        return answers, dict.fromkeys(names, f"the exported answers are not readable ({type(error).__name__})")
+        return answers, dict.fromkeys(
+            names, f"the exported answers are not readable ({type(error).__name__})"
+        )
     decoder = _Decoder(folder)
     for name in names:
         entry = exported.get(name) if type(exported) is dict else None
@@ -162,6 +185,8 @@ def read_answers(folder: Path, names: list[str]) -> tuple[dict, dict[str, str]]:
             continue
         try:
             answers[name] = decoder.decode(entry.get("value"))
-        except Exception as error:  # any malformed value is that answer's problem, never the grader's
+        except (
+            Exception
+        ) as error:  # any malformed value is that answer's problem, never the grader's
             problems[name] = f"{type(error).__name__}: {str(error)[:300]}"
     return answers, problems

@@ -90,18 +90,33 @@ def assigned_names(source: str) -> list[str]:
     """Names a piece of code assigns at its top level, in order."""
     names = []
     for statement in ast.parse(source).body:
-        targets = statement.targets if isinstance(statement, ast.Assign) else [getattr(statement, "target", None)]
-        names += [node.id for target in targets if target for node in ast.walk(target) if isinstance(node, ast.Name)]
+        targets = (
+            statement.targets
+            if isinstance(statement, ast.Assign)
+            else [getattr(statement, "target", None)]
+        )
+        names += [
+            node.id
+            for target in targets
+            if target
+            for node in ast.walk(target)
+            if isinstance(node, ast.Name)
+        ]
     return list(dict.fromkeys(names))
 
 
 def _check_function(cell) -> ast.FunctionDef:
     """The one @check function a check cell must consist of."""
     body = ast.parse(cell.source).body
-    decorated = len(body) == 1 and isinstance(body[0], ast.FunctionDef) and [
-        ast.unparse(decorator) for decorator in body[0].decorator_list] == ["check"]
+    decorated = (
+        len(body) == 1
+        and isinstance(body[0], ast.FunctionDef)
+        and [ast.unparse(decorator) for decorator in body[0].decorator_list] == ["check"]
+    )
     if not decorated:
-        raise ValueError(f"the check cell of {exercise_of(cell)} must hold one function decorated with @check, nothing else")
+        raise ValueError(
+            f"the check cell of {exercise_of(cell)} must hold one function decorated with @check, nothing else"
+        )
     return body[0]
 
 
@@ -116,12 +131,21 @@ def checks(chapter) -> dict[str, Check]:
         function = _check_function(cell)
         parameters = [argument.arg for argument in function.args.args]
         if not answers.get(exercise):
-            raise ValueError(f"the stub of {exercise} assigns no answer: name what the answer must produce (`x = None`)")
+            raise ValueError(
+                f"the stub of {exercise} assigns no answer: name what the answer must produce (`x = None`)"
+            )
         missing = [name for name in answers[exercise] if name not in parameters]
         if missing:
-            raise ValueError(f"the check of {exercise} must take every answer its stub names; missing: {missing}")
-        found[exercise] = Check(exercise, function.name, cell.source, tuple(answers[exercise]),
-                                tuple(name for name in parameters if name not in answers[exercise]))
+            raise ValueError(
+                f"the check of {exercise} must take every answer its stub names; missing: {missing}"
+            )
+        found[exercise] = Check(
+            exercise,
+            function.name,
+            cell.source,
+            tuple(answers[exercise]),
+            tuple(name for name in parameters if name not in answers[exercise]),
+        )
     return found
 
 
@@ -162,7 +186,9 @@ def student_version(chapter, name: str):
     """The chapter without solutions: one answer cell per exercise holding its stub, checks kept, no outputs."""
     missing = set(exercises(chapter)) - set(stubs(chapter))
     if missing:
-        raise ValueError(f"{name}: exercises {sorted(missing)} have checks but no solution code cell with a stub")
+        raise ValueError(
+            f"{name}: exercises {sorted(missing)} have checks but no solution code cell with a stub"
+        )
     return _for_students(with_answers(chapter, stubs(chapter)), name)
 
 

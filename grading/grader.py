@@ -32,18 +32,38 @@ from pathlib import Path
 
 import nbformat
 
-from grading.exercises import ANSWER, CHECK, SOLUTION, chapter_name, checks, code_by_exercise, exercise_of, tags
-from grading.exercises import reused_names, with_answers
+from grading.exercises import (
+    ANSWER,
+    CHECK,
+    SOLUTION,
+    chapter_name,
+    checks,
+    code_by_exercise,
+    exercise_of,
+    reused_names,
+    tags,
+    with_answers,
+)
 from grading.reference import fingerprint
 from grading.report import UnreadableReport, failed_cells
-from grading.sandbox import FIRST_GRADING_USER, NOBODY, Limits, Outcome, base_environment, prepare_writable
-from grading.sandbox import run_contained, run_logged, stop_all
+from grading.sandbox import (
+    FIRST_GRADING_USER,
+    NOBODY,
+    Limits,
+    Outcome,
+    base_environment,
+    prepare_writable,
+    run_contained,
+    run_logged,
+    stop_all,
+)
 from helpers.paths import data_dir, offline_packages_dir
 
 NBVAL_MARKER = re.compile(r"^[ \t]*#[ \t]*NBVAL_\w*.*$", re.MULTILINE)
 MAX_SUBMISSION_BYTES = 50_000_000
 MAX_ANSWER_CHARACTERS = 200_000
-CELL_TIMEOUT = 1800  # seconds for any one cell; chapter 2's training cell took up to 993 s on a loaded machine
+# seconds for any one cell; chapter 2's training cell took up to 993 s on a loaded machine
+CELL_TIMEOUT = 1800
 SUBMISSION_TIMEOUT = 3 * 3600
 VERDICT_TIMEOUT = 900
 
@@ -114,7 +134,9 @@ def _utf8(text: str) -> str:
     return text.encode("utf-8", "replace").decode("utf-8")
 
 
-def submitted_answers(path: Path, chapter: str, exercises: list[str]) -> tuple[dict[str, str], list[str]]:
+def submitted_answers(
+    path: Path, chapter: str, exercises: list[str]
+) -> tuple[dict[str, str], list[str]]:
     """A submission's answers by exercise and notes on what was ignored; Unusable when it is no student version."""
     if path.is_symlink() or not path.is_file():
         raise Unusable("not a regular file")
@@ -137,11 +159,17 @@ def submitted_answers(path: Path, chapter: str, exercises: list[str]) -> tuple[d
     for cell in notebook["cells"]:
         cell_metadata = cell.get("metadata") if isinstance(cell, dict) else None
         cell_tags = cell_metadata.get("tags") if isinstance(cell_metadata, dict) else None
-        if not isinstance(cell_tags, list) or ANSWER not in cell_tags or cell.get("cell_type") != "code":
+        if (
+            not isinstance(cell_tags, list)
+            or ANSWER not in cell_tags
+            or cell.get("cell_type") != "code"
+        ):
             continue
         exercise = cell_metadata.get("exercise")
         if exercise not in exercises:
-            notes.append(f"an answer cell for an unknown exercise ({str(exercise)[:40]!r}) was ignored")
+            notes.append(
+                f"an answer cell for an unknown exercise ({str(exercise)[:40]!r}) was ignored"
+            )
             continue
         try:
             source = _text(cell.get("source"))
@@ -152,7 +180,9 @@ def submitted_answers(path: Path, chapter: str, exercises: list[str]) -> tuple[d
     for exercise, source in answers.items():
         if len(source) > MAX_ANSWER_CHARACTERS:
             answers[exercise] = ""
-            notes.append(f"the answer to {exercise} is longer than {MAX_ANSWER_CHARACTERS:,} characters; not run")
+            notes.append(
+                f"the answer to {exercise} is longer than {MAX_ANSWER_CHARACTERS:,} characters; not run"
+            )
     return {exercise: NBVAL_MARKER.sub("", source) for exercise, source in answers.items()}, notes
 
 
@@ -162,7 +192,8 @@ def _export_cell(exercise: str, names: tuple[str, ...], run_dir: Path):
     return nbformat.v4.new_code_cell(
         f'__import__("grading.answers").answers.export_answers({values}, {str(run_dir / "answers" / exercise)!r}, '
         f"{str(run_dir)!r})",
-        metadata={"tags": ["export"], "exercise": exercise})
+        metadata={"tags": ["export"], "exercise": exercise},
+    )
 
 
 def graded_notebook(chapter, answers: dict[str, str], run_dir: Path):
@@ -191,9 +222,12 @@ def with_state_saved(notebook, state_dir: Path):
     for cell in notebook.cells:
         cells.append(cell)
         if reused_names(cell):
-            cells.append(nbformat.v4.new_code_cell(
-                f'__import__("grading.reference").reference.save_values(globals(), {reused_names(cell)!r}, '
-                f"{_state_file(state_dir, cell)!r})"))
+            cells.append(
+                nbformat.v4.new_code_cell(
+                    f'__import__("grading.reference").reference.save_values(globals(), {reused_names(cell)!r}, '
+                    f"{_state_file(state_dir, cell)!r})"
+                )
+            )
     notebook.cells = cells
     return notebook
 
@@ -212,24 +246,44 @@ def with_state_reused(notebook, state_dir: Path):
     """A submission's notebook: each long cell replaced by loading what it left in the reference run."""
     for cell in notebook.cells:
         if reused_names(cell):
-            cell.source = (f"# reused from the reference run: {', '.join(reused_names(cell))}\n"
-                           f'globals().update(__import__("grading.reference").reference.load_values('
-                           f"{_state_file(state_dir, cell)!r}))")
+            cell.source = (
+                f"# reused from the reference run: {', '.join(reused_names(cell))}\n"
+                f'globals().update(__import__("grading.reference").reference.load_values('
+                f"{_state_file(state_dir, cell)!r}))"
+            )
     return notebook
 
 
 def answer_cell_numbers(notebook) -> dict[str, str]:
     """nbval's number of each answer cell (its index among code cells), as text, and the exercise it answers."""
     code_cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
-    return {str(number): exercise_of(cell) for number, cell in enumerate(code_cells) if ANSWER in tags(cell)}
+    return {
+        str(number): exercise_of(cell)
+        for number, cell in enumerate(code_cells)
+        if ANSWER in tags(cell)
+    }
 
 
 def nbval_command(notebook_path: Path, cell_timeout: int) -> list[str]:
     """pytest running nbval on one notebook and nothing else: no ini file, no conftest, no cache."""
     folder = notebook_path.parent
-    return [sys.executable, "-m", "pytest", str(notebook_path), "-c", os.devnull, "--rootdir", str(folder),
-            "-p", "no:cacheprovider", "--noconftest", "--nbval-lax", f"--nbval-cell-timeout={cell_timeout}",
-            f"--junitxml={folder / 'report.xml'}", "-q"]
+    return [
+        sys.executable,
+        "-m",
+        "pytest",
+        str(notebook_path),
+        "-c",
+        os.devnull,
+        "--rootdir",
+        str(folder),
+        "-p",
+        "no:cacheprovider",
+        "--noconftest",
+        "--nbval-lax",
+        f"--nbval-cell-timeout={cell_timeout}",
+        f"--junitxml={folder / 'report.xml'}",
+        "-q",
+    ]
 
 
 def course_environment(home: Path, output: Path) -> dict[str, str]:
@@ -252,7 +306,9 @@ def threads_per_job(jobs: int) -> int:
     return max(1, (os.cpu_count() or 1) // jobs) if jobs > 1 else 0
 
 
-def execute(notebook, run_dir: Path, batch: Batch, user: int = NOBODY, contained: bool = True) -> Outcome:
+def execute(
+    notebook, run_dir: Path, batch: Batch, user: int = NOBODY, contained: bool = True
+) -> Outcome:
     """Execute a notebook with nbval, inside the sandbox (writable only in run_dir) unless it is trusted."""
     prepare_writable(run_dir, user)
     notebook_path = run_dir / f"{batch.name}.ipynb"
@@ -261,38 +317,69 @@ def execute(notebook, run_dir: Path, batch: Batch, user: int = NOBODY, contained
     environment = course_environment(run_dir / "home", run_dir / "output")
     log = run_dir.parent / "nbval.log"
     if not contained:  # the reference run: the chapter's own code, which may fill the data cache
-        return run_logged(command, log=log, wall_seconds=batch.limits.wall_seconds,
-                          environment=os.environ | environment)
-    return run_contained(command, writable=run_dir, readable=[batch.state_dir], hidden=list(batch.hidden),
-                         environment=environment | thread_limits(batch.threads), limits=batch.limits, log=log,
-                         user=user)
+        return run_logged(
+            command,
+            log=log,
+            wall_seconds=batch.limits.wall_seconds,
+            environment=os.environ | environment,
+        )
+    return run_contained(
+        command,
+        writable=run_dir,
+        readable=[batch.state_dir],
+        hidden=list(batch.hidden),
+        environment=environment | thread_limits(batch.threads),
+        limits=batch.limits,
+        log=log,
+        user=user,
+    )
 
 
-def judge(answers_dir: Path, report: Path, answer_cells: dict[str, str], verdict_dir: Path, batch: Batch,
-          user: int = NOBODY) -> dict:
+def judge(
+    answers_dir: Path,
+    report: Path,
+    answer_cells: dict[str, str],
+    verdict_dir: Path,
+    batch: Batch,
+    user: int = NOBODY,
+) -> dict:
     """Run the verdict process, contained, on one run's exported answers; return what it wrote."""
     prepare_writable(verdict_dir, user)
-    request = {"chapter": str(batch.chapter_path), "chapter_values": str(batch.chapter_values),
-               "answers": str(answers_dir), "report": str(report), "answer_cells": answer_cells,
-               "verdict": str(verdict_dir / "verdict.json")}
+    request = {
+        "chapter": str(batch.chapter_path),
+        "chapter_values": str(batch.chapter_values),
+        "answers": str(answers_dir),
+        "report": str(report),
+        "answer_cells": answer_cells,
+        "verdict": str(verdict_dir / "verdict.json"),
+    }
     (verdict_dir / "request.json").write_text(json.dumps(request))
     outcome = run_contained(
-        [sys.executable, "-I", "-m", "grading.verdict", str(verdict_dir / "request.json")], writable=verdict_dir,
-        readable=[batch.chapter_values.parent, answers_dir.parent.parent], hidden=list(batch.hidden),
+        [sys.executable, "-I", "-m", "grading.verdict", str(verdict_dir / "request.json")],
+        writable=verdict_dir,
+        readable=[batch.chapter_values.parent, answers_dir.parent.parent],
+        hidden=list(batch.hidden),
         environment=base_environment(verdict_dir / "home"),
-        limits=replace(batch.limits, wall_seconds=VERDICT_TIMEOUT), log=verdict_dir / "verdict.log", user=user)
+        limits=replace(batch.limits, wall_seconds=VERDICT_TIMEOUT),
+        log=verdict_dir / "verdict.log",
+        user=user,
+    )
     try:
         verdict = json.loads((verdict_dir / "verdict.json").read_text())
     except (OSError, ValueError):
         verdict = {"exercises": {}, "notes": []}
     if outcome.timed_out:
-        verdict["notes"].append(f"the checks ran longer than {VERDICT_TIMEOUT} s; unfinished ones score 0")
+        verdict["notes"].append(
+            f"the checks ran longer than {VERDICT_TIMEOUT} s; unfinished ones score 0"
+        )
     elif outcome.returncode != 0:
         verdict["notes"].append("the checks stopped with an error: see verdict.log")
     return verdict
 
 
-def grade_submission(path: Path, student: str, folder: str, batch: Batch, user: int = NOBODY) -> Grade:
+def grade_submission(
+    path: Path, student: str, folder: str, batch: Batch, user: int = NOBODY
+) -> Grade:
     """Grade one submitted file; whatever it holds becomes a status or notes, never an exception."""
     zero, started = dict.fromkeys(batch.exercises, 0), time.monotonic()
     try:
@@ -307,8 +394,15 @@ def grade_submission(path: Path, student: str, folder: str, batch: Batch, user: 
         return Grade(student, zero, f"not graded: {type(error).__name__}: {error}", folder=folder)
 
 
-def _graded(answers: dict[str, str], notes: list[str], student: str, folder: str, batch: Batch, user: int,
-            started: float) -> Grade:
+def _graded(
+    answers: dict[str, str],
+    notes: list[str],
+    student: str,
+    folder: str,
+    batch: Batch,
+    user: int,
+    started: float,
+) -> Grade:
     """Run one submission's answers contained, then its verdict."""
     work = batch.out_dir / "submissions" / folder
     shutil.rmtree(work, ignore_errors=True)
@@ -317,16 +411,32 @@ def _graded(answers: dict[str, str], notes: list[str], student: str, folder: str
     graded = with_state_reused(graded_notebook(batch.chapter, answers, run_dir), batch.state_dir)
     outcome = execute(graded, run_dir, batch, user)
     if outcome.timed_out:
-        notes.append(f"the notebook ran longer than {batch.limits.wall_seconds:.0f} s and was stopped")
-    verdict = judge(run_dir / "answers", run_dir / "report.xml", answer_cell_numbers(graded), work / "verdict", batch,
-                    user)
+        notes.append(
+            f"the notebook ran longer than {batch.limits.wall_seconds:.0f} s and was stopped"
+        )
+    verdict = judge(
+        run_dir / "answers",
+        run_dir / "report.xml",
+        answer_cell_numbers(graded),
+        work / "verdict",
+        batch,
+        user,
+    )
     results = verdict.get("exercises", {})
-    scores = {exercise: int(results.get(exercise, {}).get("passed") is True) for exercise in batch.exercises}
+    scores = {
+        exercise: int(results.get(exercise, {}).get("passed") is True)
+        for exercise in batch.exercises
+    }
     for exercise, result in results.items():
         if not result.get("passed"):
             notes.append(f"{exercise}: {result.get('message', '')}")
-    return Grade(student, scores, notes=verdict.get("notes", []) + notes, seconds=time.monotonic() - started,
-                 folder=folder)
+    return Grade(
+        student,
+        scores,
+        notes=verdict.get("notes", []) + notes,
+        seconds=time.monotonic() - started,
+        folder=folder,
+    )
 
 
 def _cell(text: str) -> str:
@@ -340,17 +450,33 @@ def write_tables(grades: list[Grade], exercises: list[str], out_dir: Path) -> No
     csv_path, summary_path = out_dir / "scores.csv", out_dir / "summary.md"
     with (out_dir / "scores.csv.partial").open("w", newline="", errors="replace") as out:
         writer = csv.writer(out)
-        writer.writerow(["student", *exercises, "total", "out_of", "status", "seconds", "folder", "notes"])
+        writer.writerow(
+            ["student", *exercises, "total", "out_of", "status", "seconds", "folder", "notes"]
+        )
         for grade in grades:
-            writer.writerow([grade.student, *grade.scores.values(), grade.total, len(grade.scores), grade.status,
-                             f"{grade.seconds:.0f}", grade.folder, "; ".join(grade.notes)])
-    lines = ["| student | " + " | ".join(exercises) + " | total | seconds | status |",
-             "|---" * (len(exercises) + 4) + "|"]
+            writer.writerow(
+                [
+                    grade.student,
+                    *grade.scores.values(),
+                    grade.total,
+                    len(grade.scores),
+                    grade.status,
+                    f"{grade.seconds:.0f}",
+                    grade.folder,
+                    "; ".join(grade.notes),
+                ]
+            )
+    lines = [
+        "| student | " + " | ".join(exercises) + " | total | seconds | status |",
+        "|---" * (len(exercises) + 4) + "|",
+    ]
     for grade in grades:
         marks = " | ".join("✓" if score else "✗" for score in grade.scores.values())
         status = _cell(grade.status + "".join(f"; {note}" for note in grade.notes))
-        lines.append(f"| {_cell(grade.student)} | {marks} | {grade.total}/{len(grade.scores)} | "
-                     f"{grade.seconds:.0f} | {status} |")
+        lines.append(
+            f"| {_cell(grade.student)} | {marks} | {grade.total}/{len(grade.scores)} | "
+            f"{grade.seconds:.0f} | {status} |"
+        )
     (out_dir / "summary.md.partial").write_text("\n".join(lines) + "\n", errors="replace")
     os.replace(out_dir / "scores.csv.partial", csv_path)
     os.replace(out_dir / "summary.md.partial", summary_path)
@@ -366,7 +492,9 @@ def reference_failures(notebook, report: Path) -> str:
     described = []
     for number, message in failed.items():
         known = number.isdigit() and int(number) < len(code_cells)
-        first_line = code_cells[int(number)].source.strip().partition("\n")[0][:60] if known else "?"
+        first_line = (
+            code_cells[int(number)].source.strip().partition("\n")[0][:60] if known else "?"
+        )
         described.append(f"code cell {number} ({first_line!r}): {_cell(message)[:300]}")
     return "; ".join(described)
 
@@ -376,38 +504,64 @@ def reference_run(batch: Batch) -> Batch:
 
     A passing reference run in out_dir whose fingerprint matches (same chapter, course code, packages, data) is reused.
     """
-    chapter_values = sorted({name for check in checks(batch.chapter).values() for name in check.chapter_values})
+    chapter_values = sorted(
+        {name for check in checks(batch.chapter).values() for name in check.chapter_values}
+    )
     work, stamp = batch.out_dir / "reference", fingerprint(batch.chapter_path)
     run_dir = work / "run"
     # the verdicts read the chapter from its copy in the run folder, where their sandbox can see it
     chapter_copy, values_path = run_dir / "chapter.ipynb", run_dir / "chapter_values.pkl"
     if (work / "fingerprint").is_file() and (work / "fingerprint").read_text() == stamp:
-        print(f"reference run of {batch.name}: reused from {work} (same chapter, code, packages and data; "
-              "delete that folder to run it again)", flush=True)
+        print(
+            f"reference run of {batch.name}: reused from {work} (same chapter, code, packages and data; "
+            "delete that folder to run it again)",
+            flush=True,
+        )
         return replace(batch, chapter_path=chapter_copy, chapter_values=values_path)
     shutil.rmtree(work, ignore_errors=True)
     batch.state_dir.mkdir(parents=True)
     notebook = graded_notebook(batch.chapter, code_by_exercise(batch.chapter, SOLUTION), run_dir)
     notebook = with_state_saved(with_chapter_outputs(notebook, batch.chapter), batch.state_dir)
-    notebook.cells.append(nbformat.v4.new_code_cell(
-        f'__import__("grading.reference").reference.save_values(globals(), {chapter_values!r}, {str(values_path)!r})'))
+    notebook.cells.append(
+        nbformat.v4.new_code_cell(
+            f'__import__("grading.reference").reference.save_values('
+            f"globals(), {chapter_values!r}, {str(values_path)!r})"
+        )
+    )
     print(f"reference run of {batch.name} (the chapter with its own solutions) ...", flush=True)
     outcome = execute(notebook, run_dir, batch, contained=False)
     failures = reference_failures(notebook, run_dir / "report.xml")
     if failures or not values_path.exists():
-        raise GradingError(f"the reference run of {batch.chapter_path} failed ({failures or 'no values saved'}; "
-                           f"see {work / 'nbval.log'}): run the chapter itself (make chapters) and fix what fails "
-                           "before grading")
+        raise GradingError(
+            f"the reference run of {batch.chapter_path} failed ({failures or 'no values saved'}; "
+            f"see {work / 'nbval.log'}): run the chapter itself (make chapters) and fix what fails "
+            "before grading"
+        )
     nbformat.write(batch.chapter, chapter_copy)
     batch = replace(batch, chapter_path=chapter_copy, chapter_values=values_path)
-    verdict = judge(run_dir / "answers", run_dir / "report.xml", answer_cell_numbers(notebook), work / "verdict", batch)
-    failed = {exercise: result.get("message") for exercise, result in verdict["exercises"].items()
-              if not result.get("passed")}
+    verdict = judge(
+        run_dir / "answers",
+        run_dir / "report.xml",
+        answer_cell_numbers(notebook),
+        work / "verdict",
+        batch,
+    )
+    failed = {
+        exercise: result.get("message")
+        for exercise, result in verdict["exercises"].items()
+        if not result.get("passed")
+    }
     if failed or len(verdict["exercises"]) != len(batch.exercises):
-        raise GradingError(f"the chapter's own solutions do not pass its checks ({failed or verdict['notes']}); "
-                           f"see {work}: grading would be unfair")
-    (work / "fingerprint").write_text(stamp)  # written last: only a complete, passing reference run is reused
-    print(f"reference run: {outcome.seconds:.0f} s, its solutions pass all {len(batch.exercises)} checks", flush=True)
+        raise GradingError(
+            f"the chapter's own solutions do not pass its checks ({failed or verdict['notes']}); "
+            f"see {work}: grading would be unfair"
+        )
+    # written last: only a complete, passing reference run is reused
+    (work / "fingerprint").write_text(stamp)
+    print(
+        f"reference run: {outcome.seconds:.0f} s, its solutions pass all {len(batch.exercises)} checks",
+        flush=True,
+    )
     return batch
 
 
@@ -429,12 +583,15 @@ def _user_of(index: int) -> int:
 def _on_threads(tasks: list[tuple[int, Path, str]], batch: Batch, jobs: int) -> Iterator[Grade]:
     """Grade submissions on this machine, jobs at a time, yielding each grade as it comes."""
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(grade_submission, path, student, f"{index:04d}", batch, _user_of(index))
-                   for index, path, student in tasks]
+        futures = [
+            pool.submit(grade_submission, path, student, f"{index:04d}", batch, _user_of(index))
+            for index, path, student in tasks
+        ]
         try:
             for future in as_completed(futures):
                 yield future.result()
-        except BaseException:  # interrupted (or closed early): stop the runs under way and start no other
+        # interrupted (or closed early): stop the runs under way and start no other
+        except BaseException:
             pool.shutdown(wait=False, cancel_futures=True)
             stop_all()
             raise
@@ -453,7 +610,9 @@ def unpack_reference(reference: bytes, out_dir: Path) -> None:
     shutil.rmtree(staging, ignore_errors=True)
 
 
-def _grade_on_worker(reference: bytes, batch: Batch, index: int, student: str, submission: bytes) -> Grade:
+def _grade_on_worker(
+    reference: bytes, batch: Batch, index: int, student: str, submission: bytes
+) -> Grade:
     """On a Dask worker: unpack the reference run where the batch expects it, unless it is there, and grade.
 
     The worker's threads are the submissions it grades side by side: they share its machine's cores.
@@ -468,9 +627,15 @@ def _grade_on_worker(reference: bytes, batch: Batch, index: int, student: str, s
     return grade_submission(received, student, f"{index:04d}", batch, _user_of(index))
 
 
-def _on_cluster(scheduler: str, tasks: list[tuple[int, Path, str]], batch: Batch) -> Iterator[Grade]:
+def _on_cluster(
+    scheduler: str, tasks: list[tuple[int, Path, str]], batch: Batch
+) -> Iterator[Grade]:
     """Grade submissions on a Dask cluster: the reference run travels once to every worker, submissions as bytes."""
-    from dask.distributed import Client, as_completed as completed  # only needed by those who use a cluster
+    # only needed by those who use a cluster
+    from dask.distributed import Client
+    from dask.distributed import (
+        as_completed as completed,
+    )
 
     archive = io.BytesIO()
     with tarfile.open(fileobj=archive, mode="w") as tar:
@@ -482,10 +647,21 @@ def _on_cluster(scheduler: str, tasks: list[tuple[int, Path, str]], batch: Batch
             try:
                 submitted_answers(path, batch.name, batch.exercises)
             except Unusable as problem:  # nothing to run: no need to send it anywhere
-                yield Grade(student, dict.fromkeys(batch.exercises, 0), str(problem), folder=f"{index:04d}")
+                yield Grade(
+                    student, dict.fromkeys(batch.exercises, 0), str(problem), folder=f"{index:04d}"
+                )
                 continue
-            futures.append(client.submit(_grade_on_worker, reference, batch, index, student, path.read_bytes(),
-                                         pure=False))
+            futures.append(
+                client.submit(
+                    _grade_on_worker,
+                    reference,
+                    batch,
+                    index,
+                    student,
+                    path.read_bytes(),
+                    pure=False,
+                )
+            )
         try:
             for future in completed(futures):
                 yield future.result()
@@ -494,21 +670,48 @@ def _on_cluster(scheduler: str, tasks: list[tuple[int, Path, str]], batch: Batch
             raise
 
 
-def grade_folder(submissions: Path, chapter_path: Path, out_dir: Path, *, jobs: int = 1, scheduler: str | None = None,
-                 limits: Limits = Limits(), cell_timeout: int = CELL_TIMEOUT) -> list[Grade]:
-    """Grade every file in a folder against one chapter, here or on a Dask cluster; tables are rewritten as grades come."""
-    submissions, chapter_path, out_dir = submissions.resolve(), chapter_path.resolve(), out_dir.resolve()
+def grade_folder(
+    submissions: Path,
+    chapter_path: Path,
+    out_dir: Path,
+    *,
+    jobs: int = 1,
+    scheduler: str | None = None,
+    limits: Limits = Limits(),
+    cell_timeout: int = CELL_TIMEOUT,
+) -> list[Grade]:
+    """Grade every file of a folder against one chapter, here or on a Dask cluster; tables follow the grades."""
+    submissions, chapter_path, out_dir = (
+        submissions.resolve(),
+        chapter_path.resolve(),
+        out_dir.resolve(),
+    )
     if not submissions.is_dir():
         raise GradingError(f"{submissions} is not a folder of submissions")
     chapter = nbformat.read(chapter_path, as_version=4)
     if not checks(chapter):
-        raise GradingError(f"{chapter_path} has no check cells: grade against the chapter itself, not a student version")
+        raise GradingError(
+            f"{chapter_path} has no check cells: grade against the chapter itself, not a student version"
+        )
     out_dir.mkdir(parents=True, exist_ok=True)
-    batch = Batch(chapter_path, chapter, chapter_name(chapter_path), out_dir, (submissions, out_dir), limits,
-                  cell_timeout, threads=threads_per_job(jobs))
+    batch = Batch(
+        chapter_path,
+        chapter,
+        chapter_name(chapter_path),
+        out_dir,
+        (submissions, out_dir),
+        limits,
+        cell_timeout,
+        threads=threads_per_job(jobs),
+    )
     batch = reference_run(batch)
     paths = sorted(path for path in submissions.iterdir() if not path.name.startswith("."))
-    tasks = [(index, path, student) for index, (path, student) in enumerate(zip(paths, student_names(paths)), start=1)]
+    tasks = [
+        (index, path, student)
+        for index, (path, student) in enumerate(
+            zip(paths, student_names(paths), strict=True), start=1
+        )
+    ]
     grades = []
     write_tables(grades, batch.exercises, out_dir)
     results = _on_cluster(scheduler, tasks, batch) if scheduler else _on_threads(tasks, batch, jobs)
@@ -516,11 +719,15 @@ def grade_folder(submissions: Path, chapter_path: Path, out_dir: Path, *, jobs: 
         for grade in results:
             grades.append(grade)
             write_tables(grades, batch.exercises, out_dir)
-            print(f"{grade.student}: {grade.total}/{len(grade.scores)} in {grade.seconds:.0f} s ({_utf8(grade.status)})",
-                  flush=True)
+            print(
+                f"{grade.student}: {grade.total}/{len(grade.scores)} in {grade.seconds:.0f} s ({_utf8(grade.status)})",
+                flush=True,
+            )
     except KeyboardInterrupt:
         results.close()  # stops the runs under way
-        raise GradingError(f"interrupted: the tables hold the {len(grades)} submissions graded so far") from None
+        raise GradingError(
+            f"interrupted: the tables hold the {len(grades)} submissions graded so far"
+        ) from None
     return grades
 
 
@@ -528,18 +735,44 @@ def main(arguments: list[str] | None = None) -> None:
     """Command line: python -m grading SUBMISSIONS --chapter CHAPTER.ipynb [--out GRADES] [--jobs N]."""
     parser = argparse.ArgumentParser(prog="python -m grading", description=main.__doc__)
     parser.add_argument("submissions", type=Path, help="folder of submitted student notebooks")
-    parser.add_argument("--chapter", type=Path, required=True, help="the reference chapter, e.g. notebooks/03_...ipynb")
-    parser.add_argument("--out", type=Path, default=Path("grades"), help="where scores and reports go")
-    parser.add_argument("--jobs", type=int, default=1, help="submissions graded side by side on this machine")
-    parser.add_argument("--scheduler", help="a Dask scheduler's address (tcp://host:8786): grade on its workers")
-    parser.add_argument("--cell-timeout", type=int, default=CELL_TIMEOUT, help="seconds for any one cell")
-    parser.add_argument("--submission-timeout", type=int, default=SUBMISSION_TIMEOUT,
-                        help="seconds for one submission's whole notebook")
+    parser.add_argument(
+        "--chapter",
+        type=Path,
+        required=True,
+        help="the reference chapter, e.g. notebooks/03_...ipynb",
+    )
+    parser.add_argument(
+        "--out", type=Path, default=Path("grades"), help="where scores and reports go"
+    )
+    parser.add_argument(
+        "--jobs", type=int, default=1, help="submissions graded side by side on this machine"
+    )
+    parser.add_argument(
+        "--scheduler", help="a Dask scheduler's address (tcp://host:8786): grade on its workers"
+    )
+    parser.add_argument(
+        "--cell-timeout", type=int, default=CELL_TIMEOUT, help="seconds for any one cell"
+    )
+    parser.add_argument(
+        "--submission-timeout",
+        type=int,
+        default=SUBMISSION_TIMEOUT,
+        help="seconds for one submission's whole notebook",
+    )
     options = parser.parse_args(arguments)
-    limits = Limits(wall_seconds=options.submission_timeout, cpu_seconds=2 * options.submission_timeout)
+    limits = Limits(
+        wall_seconds=options.submission_timeout, cpu_seconds=2 * options.submission_timeout
+    )
     try:
-        grade_folder(options.submissions, options.chapter, options.out, jobs=options.jobs, scheduler=options.scheduler,
-                     limits=limits, cell_timeout=options.cell_timeout)
+        grade_folder(
+            options.submissions,
+            options.chapter,
+            options.out,
+            jobs=options.jobs,
+            scheduler=options.scheduler,
+            limits=limits,
+            cell_timeout=options.cell_timeout,
+        )
     except GradingError as error:
         sys.exit(f"grading stopped: {error}")
     print(f"scores: {options.out / 'scores.csv'}, summary: {options.out / 'summary.md'}")

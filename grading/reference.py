@@ -31,7 +31,10 @@ def load_values(path: str) -> dict:
 def fingerprint(chapter_path: Path) -> str:
     """A checksum of what a reference run depends on: the chapter, the course's code, packages, data and Python."""
     digest = hashlib.sha256(sys.version.encode())
-    files = [Path(chapter_path), *(path for pattern in DEPENDENCIES for path in sorted(REPO_ROOT.glob(pattern)))]
+    files = [
+        Path(chapter_path),
+        *(path for pattern in DEPENDENCIES for path in sorted(REPO_ROOT.glob(pattern))),
+    ]
     for path in files:
         digest.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()

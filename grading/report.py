@@ -5,7 +5,8 @@ import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 MAX_REPORT_BYTES = 5_000_000
-COLOUR = re.compile(r"(\x1b|#x1B)\[[0-9;]*m")  # nbval colours its messages, escaped or not in the XML
+# nbval colours its messages, escaped or not in the XML
+COLOUR = re.compile(r"(\x1b|#x1B)\[[0-9;]*m")
 
 
 class UnreadableReport(ValueError):
@@ -27,5 +28,7 @@ def failed_cells(report: Path) -> dict[str, str]:
         problem = next(iter(case), None)
         if problem is not None and problem.tag in ("failure", "error"):
             cell = str(case.get("name", "")).removeprefix("Cell ")
-            failed[cell] = COLOUR.sub("", str(problem.get("message") or problem.text or problem.tag))
+            failed[cell] = COLOUR.sub(
+                "", str(problem.get("message") or problem.text or problem.tag)
+            )
     return failed

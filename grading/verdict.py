@@ -30,7 +30,11 @@ def _write(path: Path, content: dict) -> None:
 
 def _message(error: BaseException) -> str:
     """A failed check's advice: the assertion's message, or the error's type and text."""
-    text = str(error) if isinstance(error, AssertionError) and str(error) else f"{type(error).__name__}: {error}"
+    text = (
+        str(error)
+        if isinstance(error, AssertionError) and str(error)
+        else f"{type(error).__name__}: {error}"
+    )
     return text[:MAX_MESSAGE]
 
 
@@ -55,21 +59,28 @@ def judge(request: dict) -> None:
     found = checks(chapter)
     chapter_values = load_values(request["chapter_values"])
     verdict_path = Path(request["verdict"])
-    verdict = {"exercises": {}, "notes": answer_notes(Path(request["report"]), request["answer_cells"])}
+    verdict = {
+        "exercises": {},
+        "notes": answer_notes(Path(request["report"]), request["answer_cells"]),
+    }
     _write(verdict_path, verdict)
     namespace = {"__name__": "__verdict__"}
     imports = next(cell for cell in chapter.cells if cell.cell_type == "code")
     exec(compile(imports.source, "the chapter's imports", "exec"), namespace)
-    namespace["check"] = lambda function: function  # here a check is called with the values below, not the kernel's
+    # here a check is called with the values below, not the kernel's
+    namespace["check"] = lambda function: function
     for exercise, check in found.items():
         started = time.monotonic()
         answers, problems = read_answers(Path(request["answers"]) / exercise, list(check.answers))
         exec(compile(check.source, f"the check of {exercise}", "exec"), namespace)
         try:
-            confirmed = namespace[check.function](**{name: chapter_values[name] for name in check.chapter_values},
-                                                 **answers)
+            confirmed = namespace[check.function](
+                **{name: chapter_values[name] for name in check.chapter_values}, **answers
+            )
             result = {"passed": True, "message": str(confirmed)[:MAX_MESSAGE]}
-        except Exception as error:  # whatever an answer makes a check raise is that exercise's failure
+        except (
+            Exception
+        ) as error:  # whatever an answer makes a check raise is that exercise's failure
             result = {"passed": False, "message": _message(error)}
         result |= {"unreadable": problems, "seconds": round(time.monotonic() - started, 2)}
         verdict["exercises"][exercise] = result

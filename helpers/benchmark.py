@@ -20,8 +20,12 @@ class TimedRun:
         return len(self.outputs) / self.seconds
 
 
-def run_in_batches(predict: Callable[[np.ndarray], np.ndarray], inputs: np.ndarray, batch_size: int = 1000) -> TimedRun:
+def run_in_batches(
+    predict: Callable[[np.ndarray], np.ndarray], inputs: np.ndarray, batch_size: int = 1000
+) -> TimedRun:
     """Run predict over inputs in batches, concatenate its outputs and time the whole pass."""
     start = time.perf_counter()
-    outputs = np.concatenate([predict(inputs[i : i + batch_size]) for i in range(0, len(inputs), batch_size)])
+    outputs = np.concatenate(
+        [predict(inputs[i : i + batch_size]) for i in range(0, len(inputs), batch_size)]
+    )
     return TimedRun(outputs=outputs, seconds=time.perf_counter() - start)

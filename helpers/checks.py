@@ -10,6 +10,8 @@ def check(verify: Callable[..., str]) -> Callable[..., str]:
     names = list(inspect.signature(verify).parameters)
     missing = [name for name in names if name not in namespace]
     if missing:
-        raise NameError(f"{', '.join(missing)} not defined: run the chapter's cells above this check first")
+        raise NameError(
+            f"{', '.join(missing)} not defined: run the chapter's cells above this check first"
+        )
     print("✓", verify(**{name: namespace[name] for name in names}))
     return verify

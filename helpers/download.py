@@ -117,7 +117,8 @@ def download_verified(
         except (DatasetError, *_MIRROR_ERRORS) as error:
             failures.append(f"  {url}: {error}")
     raise DatasetError(
-        f"Could not download {target.name}; every mirror failed:\n" + "\n".join(failures)
+        f"Could not download {target.name}; every mirror failed:\n"
+        + "\n".join(failures)
         + f"\nCheck your internet connection or place the file in {target.parent}."
     )
 
@@ -136,12 +137,19 @@ def download_md5_verified(url: str, target: Path, md5: str) -> None:
     """Download url to target atomically, keeping it only if its md5 matches (when no sha256 is published)."""
     print(f"Downloading {url} ...", flush=True)
     try:
-        with atomic_write(target) as out, urllib.request.urlopen(url, timeout=TIMEOUT_SECONDS) as response:
+        with (
+            atomic_write(target) as out,
+            urllib.request.urlopen(url, timeout=TIMEOUT_SECONDS) as response,
+        ):
             actual = _stream(response, out, "md5")
             if actual != md5:
-                raise DatasetError(f"{url} has md5 {actual} but {md5} was expected, so it was not kept")
+                raise DatasetError(
+                    f"{url} has md5 {actual} but {md5} was expected, so it was not kept"
+                )
     except (DatasetError, *_MIRROR_ERRORS) as error:
-        raise DatasetError(f"could not download {url}: {error}. Check your internet connection.") from error
+        raise DatasetError(
+            f"could not download {url}: {error}. Check your internet connection."
+        ) from error
 
 
 def _unsafe(member: tarfile.TarInfo) -> str | None:
@@ -171,7 +179,9 @@ def _checked_members(tar: tarfile.TarFile, archive: Path) -> Iterator[tarfile.Ta
 def safe_extract(archive: Path, target: Path) -> None:
     """Extract a tar archive into the new folder target via a temp folder, refusing links and escapes."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=target.parent, prefix=f".{target.name}.", suffix=".part") as temp:
+    with tempfile.TemporaryDirectory(
+        dir=target.parent, prefix=f".{target.name}.", suffix=".part"
+    ) as temp:
         tree = Path(temp) / target.name
         tree.mkdir()
         try:
@@ -179,5 +189,7 @@ def safe_extract(archive: Path, target: Path) -> None:
                 # The explicit checks do the refusing; the "data" filter is a second line of defence.
                 tar.extractall(tree, members=_checked_members(tar, archive), filter="data")
         except (tarfile.TarError, EOFError, zlib.error) as error:
-            raise DatasetError(f"{archive} is not a readable tar archive ({error}): fetch it again") from error
+            raise DatasetError(
+                f"{archive} is not a readable tar archive ({error}): fetch it again"
+            ) from error
         os.rename(tree, target)

@@ -55,9 +55,11 @@ def next_day_return(close: pd.Series) -> pd.Series:
 
 
 def sliding_windows(features: pd.DataFrame, length: int) -> tuple[np.ndarray, pd.DatetimeIndex]:
-    """Every run of `length` consecutive days as a float32 array (windows, length, features), and each run's last day."""
+    """Every run of `length` consecutive days as float32 (windows, length, features), and each run's last day."""
     if len(features) < length:
-        raise ValueError(f"need at least {length} days of features for one window, got {len(features)}")
+        raise ValueError(
+            f"need at least {length} days of features for one window, got {len(features)}"
+        )
     values = features.to_numpy(np.float32)
     windows = np.lib.stride_tricks.sliding_window_view(values, length, axis=0).transpose(0, 2, 1)
     return np.ascontiguousarray(windows), features.index[length - 1 :]

@@ -17,13 +17,39 @@ OP_COLOURS = {
     ),
     **dict.fromkeys(("Gemm", "MatMul"), "#d5ecd4"),  # dense algebra: green
     **dict.fromkeys(
-        ("Relu", "LeakyRelu", "PRelu", "Elu", "Selu", "Gelu", "Sigmoid", "HardSigmoid",
-         "HardSwish", "Tanh", "Softmax", "LogSoftmax", "Softplus", "Mish", "Clip"),
+        (
+            "Relu",
+            "LeakyRelu",
+            "PRelu",
+            "Elu",
+            "Selu",
+            "Gelu",
+            "Sigmoid",
+            "HardSigmoid",
+            "HardSwish",
+            "Tanh",
+            "Softmax",
+            "LogSoftmax",
+            "Softplus",
+            "Mish",
+            "Clip",
+        ),
         "#fbe5c8",  # activations: apricot
     ),
     **dict.fromkeys(
-        ("Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze", "Concat", "Split",
-         "Slice", "Gather", "Shape", "Expand"),
+        (
+            "Reshape",
+            "Flatten",
+            "Transpose",
+            "Squeeze",
+            "Unsqueeze",
+            "Concat",
+            "Split",
+            "Slice",
+            "Gather",
+            "Shape",
+            "Expand",
+        ),
         "#e8e8e8",  # shape plumbing: grey
     ),
     **dict.fromkeys(("LSTM", "GRU", "RNN"), "#e6d7ef"),  # recurrent: lavender
@@ -79,7 +105,9 @@ def _details(node: onnx.NodeProto, initializers: dict[str, onnx.TensorProto]) ->
     if any(stride != 1 for stride in attrs.get("strides", [])):
         facts.append(f"stride {_dims(attrs['strides'])}")
     if node.op_type in ("LSTM", "GRU", "RNN"):
-        facts.append(f"hidden {attrs.get('hidden_size', '?')}, {attrs.get('direction', b'forward').decode()}")
+        facts.append(
+            f"hidden {attrs.get('hidden_size', '?')}, {attrs.get('direction', b'forward').decode()}"
+        )
     elif node.op_type == "Reshape" and node.input[1] in initializers:
         target = initializers[node.input[1]]
         if target.data_location != onnx.TensorProto.EXTERNAL:
@@ -103,7 +131,7 @@ def _label(title: str, detail: str | None) -> str:
 
 def _edge_label(shape: str | None) -> str:
     """DOT edge attributes showing a tensor shape, or nothing if the shape is unknown."""
-    return f' [label=<{html.escape(shape)}>]' if shape else ""
+    return f" [label=<{html.escape(shape)}>]" if shape else ""
 
 
 def onnx_to_dot(model: onnx.ModelProto, *, max_nodes: int = 200) -> str:
@@ -132,7 +160,9 @@ def onnx_to_dot(model: onnx.ModelProto, *, max_nodes: int = 200) -> str:
         lines.append(f"  in{index} [label={_label(value.name, _shape(value))}, {io_style}];")
     for index, node in enumerate(graph.node):
         fill = OP_COLOURS.get(node.op_type, "white")
-        lines.append(f'  n{index} [label={_label(node.op_type, _details(node, initializers))}, fillcolor="{fill}"];')
+        lines.append(
+            f'  n{index} [label={_label(node.op_type, _details(node, initializers))}, fillcolor="{fill}"];'
+        )
         for name in node.input:
             if name in producers:
                 lines.append(f"  {producers[name]} -> n{index}{_edge_label(shapes.get(name))};")
@@ -146,7 +176,9 @@ def onnx_to_dot(model: onnx.ModelProto, *, max_nodes: int = 200) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_graph(model_or_path: onnx.ModelProto | Path | str, path: Path, *, format: str = "svg") -> Path:
+def render_graph(
+    model_or_path: onnx.ModelProto | Path | str, path: Path, *, format: str = "svg"
+) -> Path:
     """Draw the model's graph with Graphviz `dot -T<format>` into path and return path."""
     dot = shutil.which("dot")
     if dot is None:
@@ -159,7 +191,10 @@ def render_graph(model_or_path: onnx.ModelProto | Path | str, path: Path, *, for
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     result = subprocess.run(
-        [dot, f"-T{format}", "-o", str(path)], input=onnx_to_dot(model), encoding="utf-8", capture_output=True
+        [dot, f"-T{format}", "-o", str(path)],
+        input=onnx_to_dot(model),
+        encoding="utf-8",
+        capture_output=True,
     )
     if result.returncode != 0:
         raise RuntimeError(f"dot -T{format} failed: {result.stderr.strip()}")

@@ -115,13 +115,17 @@ def _read_cache(path: Path) -> Splits:
             f"(its first line should be {json.dumps(expected)}): {fix}"
         )
     stored = json.loads(body)
-    return _checked({split: tuple(stored[split]) for split in SPLITS}, f"The cached file {path}", fix)
+    return _checked(
+        {split: tuple(stored[split]) for split in SPLITS}, f"The cached file {path}", fix
+    )
 
 
 def _write_cache(path: Path, splits: Splits) -> None:
     """Write splits to the cache file atomically, behind a first line with the format and sha256."""
     body = json.dumps(splits, ensure_ascii=False).encode()
-    header = json.dumps({"format": CACHE_FORMAT, "sha256": hashlib.sha256(body).hexdigest()}).encode()
+    header = json.dumps(
+        {"format": CACHE_FORMAT, "sha256": hashlib.sha256(body).hexdigest()}
+    ).encode()
     with atomic_write(path) as out:
         out.write(header + b"\n" + body)
 
@@ -164,7 +168,9 @@ def _download(folder: Path) -> Splits:
         download_md5_verified(ARCHIVE_URL, archive, ARCHIVE_MD5)
         safe_extract(archive, Path(temp) / "extracted")
         splits = _read_extracted(Path(temp) / "extracted" / "aclImdb")
-    return _checked(splits, f"The archive {ARCHIVE_URL}", f"it is not laid out as expected; {NPM_ADVICE}")
+    return _checked(
+        splits, f"The archive {ARCHIVE_URL}", f"it is not laid out as expected; {NPM_ADVICE}"
+    )
 
 
 def load_imdb() -> ImdbData:
@@ -221,7 +227,9 @@ def encode(texts: Iterable[str], vocabulary: dict[str, int], sequence_length: in
     """Int32 ids (N, sequence_length): unknown words 1, PRE-padded with 0, long reviews keep their END."""
     if sequence_length < 1:
         raise ValueError(f"sequence_length must be at least 1, not {sequence_length}")
-    rows = [[vocabulary.get(word, OOV_ID) for word in _words(text)][-sequence_length:] for text in texts]
+    rows = [
+        [vocabulary.get(word, OOV_ID) for word in _words(text)][-sequence_length:] for text in texts
+    ]
     encoded = np.full((len(rows), sequence_length), PADDING_ID, dtype=np.int32)
     for number, ids in enumerate(rows):
         encoded[number, sequence_length - len(ids) :] = ids

@@ -116,13 +116,19 @@ def mnist_file(name: str) -> Path:
     return _locate(name)[0]
 
 
-def _checked_split(images: np.ndarray, labels: np.ndarray, split: str) -> tuple[np.ndarray, np.ndarray]:
+def _checked_split(
+    images: np.ndarray, labels: np.ndarray, split: str
+) -> tuple[np.ndarray, np.ndarray]:
     """Return a split's images and labels after checking their counts match and labels are 0..9."""
     fix = f"delete {data_dir() / 'mnist'} and run again"
     if len(images) != len(labels):
-        raise DatasetError(f"MNIST {split} split has {len(images)} images but {len(labels)} labels: {fix}")
+        raise DatasetError(
+            f"MNIST {split} split has {len(images)} images but {len(labels)} labels: {fix}"
+        )
     if len(labels) and labels.max() >= CLASSES:
-        raise DatasetError(f"MNIST {split} labels go up to {labels.max()}, expected 0..{CLASSES - 1}: {fix}")
+        raise DatasetError(
+            f"MNIST {split} labels go up to {labels.max()}, expected 0..{CLASSES - 1}: {fix}"
+        )
     return images, labels
 
 
@@ -156,7 +162,9 @@ def train_validation_split(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Seeded random disjoint split: (train_images, train_labels, val_images, val_labels)."""
     if not 0 < validation_size < len(images):
-        raise ValueError(f"validation_size must be between 1 and {len(images) - 1}, not {validation_size}")
+        raise ValueError(
+            f"validation_size must be between 1 and {len(images) - 1}, not {validation_size}"
+        )
     order = np.random.default_rng(seed).permutation(len(images))
     validation, train = order[:validation_size], order[validation_size:]
     return images[train], labels[train], images[validation], labels[validation]

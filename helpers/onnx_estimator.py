@@ -22,9 +22,13 @@ class OnnxRegressor(RegressorMixin, BaseEstimator):
         self._session = _open(self.onnx_path)
         model_input = self._session.get_inputs()[0]
         if model_input.type != ONNX_FLOAT:
-            raise TypeError(f"{self.onnx_path} expects {model_input.type}; OnnxRegressor feeds float32 only")
+            raise TypeError(
+                f"{self.onnx_path} expects {model_input.type}; OnnxRegressor feeds float32 only"
+            )
         self.input_name_ = model_input.name
-        self.input_shape_ = tuple(size if isinstance(size, int) else None for size in model_input.shape)
+        self.input_shape_ = tuple(
+            size if isinstance(size, int) else None for size in model_input.shape
+        )
         # the key-value pairs the exporter stored in the file (ONNX metadata_props)
         self.metadata_ = dict(self._session.get_modelmeta().custom_metadata_map)
         self._checked(X)
@@ -49,11 +53,13 @@ class OnnxRegressor(RegressorMixin, BaseEstimator):
             raise TypeError(f"OnnxRegressor needs numbers, got an array of {X.dtype}")
         expected = self.input_shape_
         fits = X.ndim == len(expected) and all(
-            want is None or want == got for want, got in zip(expected[1:], X.shape[1:])
+            want is None or want == got for want, got in zip(expected[1:], X.shape[1:], strict=True)
         )
         if not fits:
             shown = "(" + ", ".join("any" if size is None else str(size) for size in expected) + ")"
-            raise ValueError(f"{Path(self.onnx_path).name} takes input of shape {shown}, got {X.shape}")
+            raise ValueError(
+                f"{Path(self.onnx_path).name} takes input of shape {shown}, got {X.shape}"
+            )
         return np.ascontiguousarray(X, dtype=np.float32)
 
     def __getstate__(self) -> dict:
@@ -64,5 +70,7 @@ class OnnxRegressor(RegressorMixin, BaseEstimator):
 def _open(onnx_path) -> ort.InferenceSession:
     """An ONNX Runtime CPU session, or a FileNotFoundError that says where the model should be."""
     if not Path(onnx_path).exists():
-        raise FileNotFoundError(f"no ONNX model at {onnx_path}: export it first (chapter 3, section 4)")
+        raise FileNotFoundError(
+            f"no ONNX model at {onnx_path}: export one first, as chapter 3 does"
+        )
     return ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])

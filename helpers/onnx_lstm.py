@@ -26,7 +26,7 @@ UNSUPPORTED_ATTRIBUTES = {
 }
 
 
-def _torch_gate_order(gates: torch.Tensor) -> torch.Tensor:
+def torch_gate_order(gates: torch.Tensor) -> torch.Tensor:
     """Rows of ONNX's stacked gates (i, o, f, c) in torch.nn.LSTM's order (i, f, g, o)."""
     chunks = gates.chunk(4)
     return torch.cat([chunks[index] for index in ONNX_GATES_IN_TORCH_ORDER])
@@ -40,6 +40,26 @@ def _reverse_in_time(sequence: torch.Tensor, lengths: torch.Tensor | None) -> to
     lengths = lengths.to(device=sequence.device, dtype=torch.int64)
     source_steps = torch.where(steps < lengths, lengths - 1 - steps, steps)
     return sequence.gather(0, source_steps.unsqueeze(-1).expand_as(sequence))
+
+
+def copy_onnx_weights(
+    lstm: torch.nn.LSTM,
+    weights: torch.Tensor,
+    recurrence_weights: torch.Tensor,
+    biases: torch.Tensor | None,
+) -> None:
+    """Copy an ONNX LSTM node's W, R and B into torch.nn.LSTM's parameters, direction by direction."""
+    with torch.no_grad():
+        for index, suffix in enumerate(["", "_reverse"][: len(weights)]):
+            getattr(lstm, f"weight_ih_l0{suffix}").copy_(torch_gate_order(weights[index]))
+            getattr(lstm, f"weight_hh_l0{suffix}").copy_(
+                torch_gate_order(recurrence_weights[index])
+            )
+            if biases is not None:
+                # ONNX keeps the input and recurrence biases side by side; torch keeps two vectors
+                input_bias, recurrence_bias = biases[index].chunk(2)
+                getattr(lstm, f"bias_ih_l0{suffix}").copy_(torch_gate_order(input_bias))
+                getattr(lstm, f"bias_hh_l0{suffix}").copy_(torch_gate_order(recurrence_bias))
 
 
 class OnnxLSTM(torch.nn.Module):
@@ -76,7 +96,9 @@ class OnnxLSTM(torch.nn.Module):
             )
         unknown_inputs = set(optional_inputs) - set(OPTIONAL_INPUTS)
         if unknown_inputs:
-            raise ValueError(f"optional_inputs names {sorted(unknown_inputs)}: use names from {OPTIONAL_INPUTS}")
+            raise ValueError(
+                f"optional_inputs names {sorted(unknown_inputs)}: use names from {OPTIONAL_INPUTS}"
+            )
         self.directions = directions
         self.hidden_size = gate_rows // 4
         self.reverse = direction == "reverse"
@@ -90,24 +112,24 @@ class OnnxLSTM(torch.nn.Module):
             bidirectional=directions == 2,
             dtype=weights.dtype,
         )
-        with torch.no_grad():
-            for index, suffix in enumerate(["", "_reverse"][:directions]):
-                getattr(self.lstm, f"weight_ih_l0{suffix}").copy_(_torch_gate_order(weights[index]))
-                getattr(self.lstm, f"weight_hh_l0{suffix}").copy_(_torch_gate_order(recurrence_weights[index]))
-                if biases is not None:
-                    input_bias, recurrence_bias = biases[index].chunk(2)
-                    getattr(self.lstm, f"bias_ih_l0{suffix}").copy_(_torch_gate_order(input_bias))
-                    getattr(self.lstm, f"bias_hh_l0{suffix}").copy_(_torch_gate_order(recurrence_bias))
+        copy_onnx_weights(self.lstm, weights, recurrence_weights, biases)
 
-    def forward(self, x: torch.Tensor, *optional_values: torch.Tensor) -> torch.Tensor | tuple[torch.Tensor, ...]:
+    def forward(
+        self, x: torch.Tensor, *optional_values: torch.Tensor
+    ) -> torch.Tensor | tuple[torch.Tensor, ...]:
         """Y, Y_h and Y_c as the ONNX node lists them (Y alone if only Y) from X and the values of optional_inputs."""
-        given = dict(zip(self.optional_inputs, optional_values))
+        given = dict(zip(self.optional_inputs, optional_values, strict=False))
         sequence_lens, initial_h, initial_c = (given.get(name) for name in OPTIONAL_INPUTS)
         if self.batch_first:
-            x, initial_h, initial_c = (None if t is None else t.transpose(0, 1) for t in (x, initial_h, initial_c))
+            x, initial_h, initial_c = (
+                None if t is None else t.transpose(0, 1) for t in (x, initial_h, initial_c)
+            )
         steps, batch = x.shape[:2]
         zeros = x.new_zeros(self.directions, batch, self.hidden_size)
-        state = (zeros if initial_h is None else initial_h, zeros if initial_c is None else initial_c)
+        state = (
+            zeros if initial_h is None else initial_h,
+            zeros if initial_c is None else initial_c,
+        )
         if self.reverse:
             x = _reverse_in_time(x, sequence_lens)
         if sequence_lens is None:
@@ -182,14 +204,19 @@ def _check_no_input_fed_from_omitted_outputs(node: OnnxNode, graph: OnnxGraph) -
 def convert_lstm_node(node: OnnxNode, graph: OnnxGraph) -> OperationConverterResult:
     """onnx2torch converter of an ONNX LSTM node to OnnxLSTM, fed at run time by X and the optional inputs given."""
     _check_no_input_fed_from_omitted_outputs(node, graph)
-    inputs = node.input_values + ("",) * (8 - len(node.input_values))  # omitted trailing inputs as empty names
+    # omitted trailing inputs as empty names
+    inputs = node.input_values + ("",) * (8 - len(node.input_values))
     x, w, r, b, sequence_lens, initial_h, initial_c, peepholes = inputs
     direction = node.attributes.get("direction", "forward")
     _check_supported(node, DIRECTION_COUNTS.get(direction, 1), peepholes)
     weights, recurrence_weights = _constant(node, graph, "W", w), _constant(node, graph, "R", r)
     biases = _constant(node, graph, "B", b) if b else None
     # onnx2torch would look omitted ('') inputs up as outputs of a node that omits one, so only given ones are mapped.
-    given_inputs = {role: name for role, name in zip(OPTIONAL_INPUTS, (sequence_lens, initial_h, initial_c)) if name}
+    given_inputs = {
+        role: name
+        for role, name in zip(OPTIONAL_INPUTS, (sequence_lens, initial_h, initial_c), strict=True)
+        if name
+    }
     try:
         module = OnnxLSTM(
             weights,

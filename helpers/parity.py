@@ -56,12 +56,18 @@ def compare(
     )
 
 
-def assert_parity(parity: Parity, *, max_abs_diff: float = 1e-4, min_agreement: float = 0.9999) -> None:
+def assert_parity(
+    parity: Parity, *, max_abs_diff: float = 1e-4, min_agreement: float = 0.9999
+) -> None:
     """Raise AssertionError, saying what broke, unless the difference and agreement meet the targets."""
     problems = []
     if not parity.max_abs_diff <= max_abs_diff:
         problems.append(f"max |difference| {parity.max_abs_diff:.2e} exceeds {max_abs_diff:.0e}")
     if not parity.label_agreement >= min_agreement:
-        problems.append(f"label agreement {parity.label_agreement:.4%} is below {min_agreement:.2%}")
+        problems.append(
+            f"label agreement {parity.label_agreement:.4%} is below {min_agreement:.2%}"
+        )
     if problems:
-        raise AssertionError(f"Parity broken for {parity.candidate} vs {parity.reference}: " + "; ".join(problems))
+        raise AssertionError(
+            f"Parity broken for {parity.candidate} vs {parity.reference}: " + "; ".join(problems)
+        )

@@ -1,4 +1,4 @@
-"""Figures the chapters show: samples, class balance, learning curves, confusion matrices, price series."""
+"""Figures the chapters show, without overall titles: each chapter's figure caption names the figure."""
 
 from collections.abc import Sequence
 
@@ -13,7 +13,7 @@ def show_images(
     *,
     columns: int = 10,
     suptitle: str = "",
-    title_colors: Sequence[str] | None = None,
+    title_colours: Sequence[str] | None = None,
 ) -> plt.Figure:
     """A grid of grey-scale images, each with a short title."""
     rows = -(-len(images) // columns)
@@ -22,7 +22,7 @@ def show_images(
         axis.axis("off")
         if index < len(images):
             axis.imshow(images[index].squeeze(), cmap="gray_r")
-            color = title_colors[index] if title_colors else "black"
+            color = title_colours[index] if title_colours else "black"
             axis.set_title(titles[index], fontsize=9, color=color)
     if suptitle:
         figure.suptitle(suptitle)
@@ -30,17 +30,20 @@ def show_images(
     return figure
 
 
-def plot_class_balance(labels_by_split: dict[str, np.ndarray], class_names: Sequence[str]) -> plt.Figure:
+def plot_class_balance(
+    labels_by_split: dict[str, np.ndarray], class_names: Sequence[str]
+) -> plt.Figure:
     """Grouped bars of each class's share in every split."""
     figure, axis = plt.subplots(figsize=(9, 3.2))
     width = 0.8 / len(labels_by_split)
     positions = np.arange(len(class_names))
     for offset, (split, labels) in enumerate(labels_by_split.items()):
         shares = np.bincount(labels, minlength=len(class_names)) / len(labels)
-        axis.bar(positions + offset * width, 100 * shares, width, label=f"{split} ({len(labels):,})")
+        axis.bar(
+            positions + offset * width, 100 * shares, width, label=f"{split} ({len(labels):,})"
+        )
     axis.set_xticks(positions + width * (len(labels_by_split) - 1) / 2, class_names)
     axis.set_ylabel("share of split (%)")
-    axis.set_title("Class balance")
     axis.legend(frameon=False, ncols=len(labels_by_split))
     axis.spines[["top", "right"]].set_visible(False)
     figure.tight_layout()
@@ -52,23 +55,28 @@ def plot_learning_curves(history: dict[str, Sequence[float]]) -> plt.Figure:
     metrics = [key.removeprefix("train_") for key in history if key.startswith("train_")]
     figure, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 3.5), squeeze=False)
     epochs = np.arange(1, len(history["train_loss"]) + 1)
-    for axis, metric in zip(axes.flat, metrics):
+    for axis, metric in zip(axes.flat, metrics, strict=True):
         scale = 100 if metric == "accuracy" else 1
         for split in ("train", "val"):
             values = scale * np.asarray(history[f"{split}_{metric}"])
-            axis.plot(epochs, values, marker="o", label="training" if split == "train" else "validation")
+            axis.plot(
+                epochs, values, marker="o", label="training" if split == "train" else "validation"
+            )
         axis.set_xlabel("epoch")
         axis.set_ylabel("accuracy (%)" if metric == "accuracy" else metric)
         axis.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
         axis.spines[["top", "right"]].set_visible(False)
         axis.legend(frameon=False)
-    figure.suptitle("Learning curves")
     figure.tight_layout()
     return figure
 
 
 def plot_confusion_matrix(
-    true_labels: np.ndarray, predicted_labels: np.ndarray, class_names: Sequence[str], *, title: str
+    true_labels: np.ndarray,
+    predicted_labels: np.ndarray,
+    class_names: Sequence[str],
+    *,
+    title: str = "",
 ) -> plt.Figure:
     """Confusion matrix of counts; the colour scale shows only the mistakes."""
     return plot_confusion_matrices(true_labels, {title: predicted_labels}, class_names)
@@ -85,15 +93,24 @@ def plot_confusion_matrices(
         np.add.at(counts[panel], (true_labels, predicted_labels), 1)
     errors = np.where(np.eye(classes, dtype=bool), 0, counts)
     fontsize = 8 if classes > 4 else 13
-    figure, axes = plt.subplots(1, panels, figsize=(4.2 * panels + 0.8, 4), squeeze=False, layout="constrained")
-    for axis, title, panel_counts, panel_errors in zip(axes[0], predictions, counts, errors):
+    figure, axes = plt.subplots(
+        1, panels, figsize=(4.2 * panels + 0.8, 4), squeeze=False, layout="constrained"
+    )
+    for axis, title, panel_counts, panel_errors in zip(
+        axes[0], predictions, counts, errors, strict=True
+    ):
         image = axis.imshow(panel_errors, cmap="Reds", vmin=0, vmax=max(errors.max(), 1))
         for row in range(classes):
             for column in range(classes):
                 on_diagonal = row == column
                 on_dark_red = panel_errors[row, column] > errors.max() / 2
                 axis.text(
-                    column, row, panel_counts[row, column], ha="center", va="center", fontsize=fontsize,
+                    column,
+                    row,
+                    panel_counts[row, column],
+                    ha="center",
+                    va="center",
+                    fontsize=fontsize,
                     color="tab:green" if on_diagonal else ("white" if on_dark_red else "black"),
                     fontweight="bold" if on_diagonal else "normal",
                 )
@@ -109,30 +126,52 @@ def plot_confusion_matrices(
 def plot_length_histogram(lengths: np.ndarray, cutoff: int, *, unit: str = "words") -> plt.Figure:
     """Histogram of sequence lengths with the chosen cutoff and the share of sequences it keeps whole."""
     figure, axis = plt.subplots(figsize=(9, 3.2))
-    axis.hist(lengths, bins=np.arange(0, np.percentile(lengths, 99) + 20, 20), color="tab:blue", alpha=0.8)
+    axis.hist(
+        lengths, bins=np.arange(0, np.percentile(lengths, 99) + 20, 20), color="tab:blue", alpha=0.8
+    )
     kept = (lengths <= cutoff).mean()
-    axis.axvline(cutoff, color="tab:red", linestyle="--", label=f"cutoff {cutoff} {unit}: {kept:.0%} fit whole")
-    axis.axvline(np.median(lengths), color="black", linestyle=":", label=f"median {np.median(lengths):.0f} {unit}")
+    axis.axvline(
+        cutoff,
+        color="tab:red",
+        linestyle="--",
+        label=f"cutoff {cutoff} {unit}: {kept:.0%} fit whole",
+    )
+    axis.axvline(
+        np.median(lengths),
+        color="black",
+        linestyle=":",
+        label=f"median {np.median(lengths):.0f} {unit}",
+    )
     axis.set_xlabel(f"length ({unit})")
     axis.set_ylabel("count")
-    axis.set_title("How long are the sequences?")
     axis.legend(frameon=False)
     axis.spines[["top", "right"]].set_visible(False)
     figure.tight_layout()
     return figure
 
 
-def plot_price_history(close: pd.Series, periods: dict[str, pd.Timestamp], *, title: str) -> plt.Figure:
+def plot_price_history(
+    close: pd.Series, periods: dict[str, pd.Timestamp], *, title: str = ""
+) -> plt.Figure:
     """A closing-price line with each named period (keyed by its first day) shaded and labelled."""
     figure, axis = plt.subplots(figsize=(10, 3.6))
     axis.plot(close.index, close, color="black", linewidth=1)
     starts = list(periods.values())
     ends = starts[1:] + [close.index[-1] + pd.Timedelta(days=1)]
-    for (name, start), end, color in zip(periods.items(), ends, ("tab:blue", "tab:orange", "tab:green")):
+    for (name, start), end, color in zip(
+        periods.items(), ends, ("tab:blue", "tab:orange", "tab:green"), strict=False
+    ):
         days = close.index[(close.index >= start) & (close.index < end)]
         axis.axvspan(days[0], days[-1], color=color, alpha=0.12)
-        axis.text(days[0] + (days[-1] - days[0]) / 2, 0.96, f"{name}\n{len(days):,} days",
-                  transform=axis.get_xaxis_transform(), ha="center", va="top", fontsize=9)
+        axis.text(
+            days[0] + (days[-1] - days[0]) / 2,
+            0.96,
+            f"{name}\n{len(days):,} days",
+            transform=axis.get_xaxis_transform(),
+            ha="center",
+            va="top",
+            fontsize=9,
+        )
     axis.set_ylabel("close (USD)")
     axis.set_title(title)
     axis.spines[["top", "right"]].set_visible(False)
@@ -140,17 +179,21 @@ def plot_price_history(close: pd.Series, periods: dict[str, pd.Timestamp], *, ti
     return figure
 
 
-def plot_forecasts(actual: pd.Series, forecasts: dict[str, pd.Series], *, zoom_days: int = 40) -> plt.Figure:
+def plot_forecasts(
+    actual: pd.Series, forecasts: dict[str, pd.Series], *, zoom_days: int = 40
+) -> plt.Figure:
     """Actual prices against each forecast: the whole period on the left, its last `zoom_days` on the right."""
     figure, axes = plt.subplots(1, 2, figsize=(12, 3.8), gridspec_kw={"width_ratios": [3, 2]})
-    for axis, days in zip(axes, (len(actual), zoom_days)):
-        axis.plot(actual.index[-days:], actual.iloc[-days:], color="black", linewidth=1.6, label="actual")
+    for axis, days in zip(axes, (len(actual), zoom_days), strict=True):
+        axis.plot(
+            actual.index[-days:], actual.iloc[-days:], color="black", linewidth=1.6, label="actual"
+        )
         for name, forecast in forecasts.items():
             axis.plot(forecast.index[-days:], forecast.iloc[-days:], linewidth=1, label=name)
         axis.set_ylabel("close (USD)")
         axis.tick_params(axis="x", labelrotation=30)
         axis.spines[["top", "right"]].set_visible(False)
-    axes[0].set_title("Next-day forecasts over the test period")
+    axes[0].set_title("The whole period")
     axes[1].set_title(f"The last {zoom_days} trading days")
     axes[1].legend(frameon=False, fontsize=9)
     figure.tight_layout()

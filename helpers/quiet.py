@@ -26,5 +26,7 @@ def slice_deprecation_ignored() -> Iterator[None]:
     """Inside the block, ignore torch's deprecation of list indices, which onnx2torch's Slice still uses."""
     # the results are unchanged on the pinned torch: chapter 2's parity check runs its converted Slice nodes
     with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Using a non-tuple sequence for multidimensional indexing")
+        warnings.filterwarnings(
+            "ignore", message="Using a non-tuple sequence for multidimensional indexing"
+        )
         yield

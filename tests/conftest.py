@@ -14,7 +14,9 @@ def pytest_terminal_summary(terminalreporter):
     """After the tests: how long each chapter took to execute, against its time budget."""
     times = load_notebook_times() if not writes_into_repository() else {}
     if times:
-        terminalreporter.write_sep("-", "seconds each notebook took, against its budget (helpers/results.py)")
+        terminalreporter.write_sep(
+            "-", "seconds each notebook took, against its budget (helpers/results.py)"
+        )
         terminalreporter.write_line(time_budget_report(times))
 
 

@@ -21,13 +21,28 @@ def run(tmp_path):
 
 def test_plain_values_arrays_files_and_records_round_trip(run):
     root, folder = run
-    values = {"number": np.float32(0.25), "count": np.int64(3), "flag": True, "none": None, "text": "PyTorch",
-              "table": {"a": [1, 2.5], 3: (4, "x")}, "array": np.arange(6).reshape(2, 3), "parity": PARITY,
-              "path": root / "model.onnx", "path_text": str(root / "model.onnx"), "missing": root / "nowhere.onnx"}
+    values = {
+        "number": np.float32(0.25),
+        "count": np.int64(3),
+        "flag": True,
+        "none": None,
+        "text": "PyTorch",
+        "table": {"a": [1, 2.5], 3: (4, "x")},
+        "array": np.arange(6).reshape(2, 3),
+        "parity": PARITY,
+        "path": root / "model.onnx",
+        "path_text": str(root / "model.onnx"),
+        "missing": root / "nowhere.onnx",
+    }
     export_answers(values, folder, root)
     answers, problems = read_answers(folder, list(values))
     assert problems == {}
-    assert answers["number"] == 0.25 and answers["count"] == 3 and answers["flag"] is True and answers["none"] is None
+    assert (
+        answers["number"] == 0.25
+        and answers["count"] == 3
+        and answers["flag"] is True
+        and answers["none"] is None
+    )
     assert answers["text"] == "PyTorch" and answers["table"] == {"a": [1, 2.5], 3: [4, "x"]}
     assert np.array_equal(answers["array"], values["array"]) and answers["parity"] == PARITY
     for name in ("path", "path_text"):  # a copy inside the export, not the run's own file
@@ -39,11 +54,17 @@ def test_values_that_could_carry_code_do_not_travel(run):
     root, folder = run
     outside = root.parent / "secret.txt"
     outside.write_text("secret")
-    values = {"objects": np.array([object()]), "function": len, "keys": {(1, 2): 3}, "outside": outside}
+    values = {
+        "objects": np.array([object()]),
+        "function": len,
+        "keys": {(1, 2): 3},
+        "outside": outside,
+    }
     export_answers(values, folder, root)
     answers, problems = read_answers(folder, list(values))
     assert set(problems) == {"objects", "function", "keys"} and answers["objects"] is None
-    assert answers["outside"] == outside  # only a path: the verdict cannot read outside its own folders
+    # only a path: the verdict cannot read outside its own folders
+    assert answers["outside"] == outside
 
 
 def test_a_forged_export_is_refused_value_by_value(run):
@@ -56,8 +77,15 @@ def test_a_forged_export_is_refused_value_by_value(run):
         "escape": {"value": {"type": "file", "file": "../../model.onnx"}},
         "pickle": {"value": {"type": "array", "file": "pickled"}},
         "kind": {"value": {"type": "module", "name": "os"}},
-        "record": {"value": {"type": "record", "record": "Popen", "fields": {"type": "dict", "items": []}}},
-        "nested": {"value": {"type": "list", "items": [{"type": "list", "items": [{"type": "list", "items": []}]}]}},
+        "record": {
+            "value": {"type": "record", "record": "Popen", "fields": {"type": "dict", "items": []}}
+        },
+        "nested": {
+            "value": {
+                "type": "list",
+                "items": [{"type": "list", "items": [{"type": "list", "items": []}]}],
+            }
+        },
         "error": {"error": "ValueError: the student's own message"},
     }
     (folder / "values.json").write_text(json.dumps(forged))

@@ -10,15 +10,27 @@ from helpers.paths import REPO_ROOT
 def test_book_builds_without_warnings(tmp_path):
     jupyter_book = Path(sys.executable).with_name("jupyter-book")
     build = subprocess.run(
-        [str(jupyter_book), "build", str(REPO_ROOT), "--path-output", str(tmp_path),
-         "--warningiserror", "--nitpick", "--keep-going"],
-        capture_output=True, text=True, timeout=900,
+        [
+            str(jupyter_book),
+            "build",
+            str(REPO_ROOT),
+            "--path-output",
+            str(tmp_path),
+            "--warningiserror",
+            "--nitpick",
+            "--keep-going",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     assert build.returncode == 0, build.stdout[-4000:] + build.stderr[-4000:]
     html = tmp_path / "_build" / "html"
     for notebook in sorted((REPO_ROOT / "notebooks").glob("*.ipynb")):
         chapter = (html / "notebooks" / notebook.with_suffix(".html").name).read_text()
         assert chapter.count("<img") >= 4, f"the plots of {notebook.name} are missing from the HTML"
-        assert "<svg" in chapter or ".svg" in chapter, f"the ONNX graph picture of {notebook.name} is missing"
+        assert "<svg" in chapter or ".svg" in chapter, (
+            f"the ONNX graph picture of {notebook.name} is missing"
+        )
         assert "Parity broken" not in chapter
     assert (html / "book" / "results.html").exists()

@@ -18,8 +18,17 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grading.exercises import ANSWER, SOLUTION, answer_sheet, chapter_name, checks, code_by_exercise, exercise_of
-from grading.exercises import student_path, tags
+from grading.exercises import (
+    ANSWER,
+    SOLUTION,
+    answer_sheet,
+    chapter_name,
+    checks,
+    code_by_exercise,
+    exercise_of,
+    student_path,
+    tags,
+)
 from helpers.paths import REPO_ROOT, results_dir, writes_into_repository
 from helpers.results import save_notebook_time
 
@@ -41,38 +50,65 @@ def submissions(chapter_path: Path) -> dict:
     """The answer sheet and the untouched student version; the quickest chapter also gets one answer and one cheat."""
     chapter = nbformat.read(chapter_path, as_version=4)
     untouched = nbformat.read(student_path(chapter_path), as_version=4)
-    inbox = {"answer_sheet": answer_sheet(chapter, chapter_name(chapter_path)), "untouched": untouched}
+    inbox = {
+        "answer_sheet": answer_sheet(chapter, chapter_name(chapter_path)),
+        "untouched": untouched,
+    }
     if chapter_path == QUICKEST:
-        inbox["partial"] = with_answer(untouched, "ch3-mape", code_by_exercise(chapter, SOLUTION)["ch3-mape"])
+        inbox["partial"] = with_answer(
+            untouched, "ch3-mape", code_by_exercise(chapter, SOLUTION)["ch3-mape"]
+        )
         # empties what the check reads, so an empty answer would pass if the check ran in the student's kernel
         inbox["rebinding"] = with_answer(untouched, "ch3-mape", "forecasts = {}\ntest_mape = {}")
     return inbox
 
 
 @pytest.mark.parametrize("chapter_path", CHAPTERS, ids=lambda path: path.stem)
-def test_make_grade_checks_the_chapter_under_nbval_and_grades_its_answer_sheet_and_student_version(chapter_path):
-    folder = Path("_build/grading-test") / chapter_path.stem  # relative to the repository root, as instructors type it
+def test_make_grade_checks_the_chapter_under_nbval_and_grades_its_answer_sheet_and_student_version(
+    chapter_path,
+):
+    # relative to the repository root, as instructors type it
+    folder = Path("_build/grading-test") / chapter_path.stem
     shutil.rmtree(REPO_ROOT / folder, ignore_errors=True)
     (REPO_ROOT / folder / "inbox").mkdir(parents=True)
     for student, notebook in submissions(chapter_path).items():
         nbformat.write(notebook, REPO_ROOT / folder / "inbox" / f"{student}.ipynb")
-    make = subprocess.run(["make", "grade", f"SUBMISSIONS={folder}/inbox/", f"GRADES={folder}/grades", "JOBS=2",
-                           f"CHAPTER=notebooks/{chapter_path.name}"], cwd=REPO_ROOT, capture_output=True, text=True,
-                          timeout=3 * 3600)
+    make = subprocess.run(
+        [
+            "make",
+            "grade",
+            f"SUBMISSIONS={folder}/inbox/",
+            f"GRADES={folder}/grades",
+            "JOBS=2",
+            f"CHAPTER=notebooks/{chapter_path.name}",
+        ],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=3 * 3600,
+    )
     assert make.returncode == 0, make.stdout[-3000:] + make.stderr[-3000:]
     assert "its solutions pass all" in make.stdout and "summary.md" in make.stdout
     with (REPO_ROOT / folder / "grades" / "scores.csv").open(newline="") as table:
         rows = {row["student"]: row for row in csv.DictReader(table)}
     exercises = list(checks(nbformat.read(chapter_path, as_version=4)))
-    assert len(exercises) >= 3 and rows["answer_sheet"]["total"] == str(len(exercises)), rows["answer_sheet"]["notes"]
+    assert len(exercises) >= 3 and rows["answer_sheet"]["total"] == str(len(exercises)), rows[
+        "answer_sheet"
+    ]["notes"]
     assert rows["untouched"]["total"] == "0" and rows["untouched"]["status"] == "graded"
     if chapter_path == QUICKEST:
         assert rows["partial"]["ch3-mape"] == "1" and rows["partial"]["total"] == "1"
         assert rows["rebinding"]["total"] == "0"
-    if not writes_into_repository():  # the results page and the time-budget table read the figures of this run
-        shutil.copytree(REPO_ROOT / folder / "grades" / "reference" / "run" / "output" / "results", results_dir(),
-                        dirs_exist_ok=True)
-        save_notebook_time(chapter_path.stem, float(re.search(r"reference run: (\d+) s", make.stdout).group(1)))
+    # the results page and the time-budget table read the figures of this run
+    if not writes_into_repository():
+        shutil.copytree(
+            REPO_ROOT / folder / "grades" / "reference" / "run" / "output" / "results",
+            results_dir(),
+            dirs_exist_ok=True,
+        )
+        save_notebook_time(
+            chapter_path.stem, float(re.search(r"reference run: (\d+) s", make.stdout).group(1))
+        )
 
 
 def test_the_documented_command_checks_one_notebook(tmp_path):
@@ -80,7 +116,13 @@ def test_the_documented_command_checks_one_notebook(tmp_path):
         assert ONE_NOTEBOOK in (REPO_ROOT / page).read_text(), page
     venv_bin = Path(sys.executable).parent  # .venv/bin, unless make was given another VENV
     command = [str(venv_bin / "pytest"), *ONE_NOTEBOOK.split()[1:]]
-    run = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=3600,
-                         env=os.environ | {"COURSE_OUTPUT_DIR": str(tmp_path)})  # keeps the committed results
+    run = subprocess.run(
+        command,
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=3600,
+        env=os.environ | {"COURSE_OUTPUT_DIR": str(tmp_path)},
+    )  # keeps the committed results
     assert run.returncode == 0 and " passed" in run.stdout, run.stdout[-3000:]
     assert (tmp_path / "results" / "chapter3_aapl.json").is_file()

@@ -149,10 +149,16 @@ def test_download_falls_back_to_next_mirror_over_http(tmp_path: Path, http_mirro
     assert target.read_bytes() == PAYLOAD
 
 
-def test_download_reports_every_failed_mirror(tmp_path: Path, served: Path, http_mirror: str) -> None:
+def test_download_reports_every_failed_mirror(
+    tmp_path: Path, served: Path, http_mirror: str
+) -> None:
     (served / "not-gzip.gz").write_bytes(PAYLOAD)
     target = tmp_path / "cache" / "payload"
-    urls = [http_mirror + "missing.gz", (served / "absent.gz").as_uri(), (served / "not-gzip.gz").as_uri()]
+    urls = [
+        http_mirror + "missing.gz",
+        (served / "absent.gz").as_uri(),
+        (served / "not-gzip.gz").as_uri(),
+    ]
     with pytest.raises(DatasetError) as caught:
         download_verified(urls, target, PAYLOAD_SHA256, gunzip=True)
     message = str(caught.value)
@@ -192,7 +198,9 @@ def test_download_md5_verified_reports_unreachable_url(tmp_path: Path, served: P
 Member = tuple[tarfile.TarInfo, bytes | None]
 
 
-def member(name: str, data: bytes | None = None, kind: bytes = tarfile.REGTYPE, link: str = "") -> Member:
+def member(
+    name: str, data: bytes | None = None, kind: bytes = tarfile.REGTYPE, link: str = ""
+) -> Member:
     """A tar member: its header and, for a regular file, its bytes."""
     info = tarfile.TarInfo(name)
     info.type, info.linkname, info.size = kind, link, len(data or b"")
@@ -210,7 +218,11 @@ def write_tar(path: Path, members: list[Member]) -> Path:
 def test_safe_extract_writes_files_and_folders(tmp_path: Path) -> None:
     archive = write_tar(
         tmp_path / "good.tar.gz",
-        [member("top", kind=tarfile.DIRTYPE), member("top/a.txt", b"alpha"), member("b.txt", b"beta")],
+        [
+            member("top", kind=tarfile.DIRTYPE),
+            member("top/a.txt", b"alpha"),
+            member("b.txt", b"beta"),
+        ],
     )
     target = tmp_path / "out" / "tree"
     safe_extract(archive, target)

@@ -13,23 +13,50 @@ SCRIPT = REPO_ROOT / "tools" / "execute_notebooks.py"
 KERNEL = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
 
 
+def execute(path, output_dir) -> subprocess.CompletedProcess:
+    """Run tools/execute_notebooks.py on one notebook from the repository root, writing under output_dir."""
+    return subprocess.run(
+        [sys.executable, str(SCRIPT), str(path)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=os.environ | {"COURSE_OUTPUT_DIR": str(output_dir)},
+    )
+
+
 def test_a_notebook_is_executed_in_place_timed_and_reported(tmp_path):
-    stamped = {"execution": {"iopub.execute_input": "2026-11-27T12:34:28.057804Z"}}  # as an earlier executor left it
-    notebook = new_notebook(cells=[new_code_cell("import os\nprint('in', os.getcwd())\nprint('one')\nprint('two')",
-                                                 metadata=stamped)], metadata=KERNEL)
+    stamped = {
+        "execution": {"iopub.execute_input": "2026-11-27T12:34:28.057804Z"}
+    }  # as an earlier executor left it
+    notebook = new_notebook(
+        cells=[
+            new_code_cell(
+                "import os\nprint('in', os.getcwd())\nprint('one')\nprint('two')", metadata=stamped
+            )
+        ],
+        metadata=KERNEL,
+    )
     path = tmp_path / "notebooks" / "results.ipynb"
     path.parent.mkdir()
     nbformat.write(notebook, path)
-    run = subprocess.run([sys.executable, str(SCRIPT), str(path)], cwd=REPO_ROOT, capture_output=True, text=True,
-                         timeout=300, env=os.environ | {"COURSE_OUTPUT_DIR": str(tmp_path / "out")})
+    run = execute(path, tmp_path / "out")
     assert run.returncode == 0, run.stderr[-2000:]
     cell = nbformat.read(path, as_version=4).cells[0]
-    assert cell.execution_count == 1 and len(cell.outputs) == 1, "the stream outputs are coalesced into one"
-    assert cell.outputs[0].text == f"in {path.parent}\none\ntwo\n", "it ran in the notebook's own folder"
-    assert "execution" not in cell.metadata, "no timestamps, so a re-run's diff shows only what changed"
+    assert cell.execution_count == 1 and len(cell.outputs) == 1, (
+        "the stream outputs are coalesced into one"
+    )
+    assert cell.outputs[0].text == f"in {path.parent}\none\ntwo\n", (
+        "it ran in the notebook's own folder"
+    )
+    assert "execution" not in cell.metadata, (
+        "no timestamps, so a re-run's diff shows only what changed"
+    )
     assert (tmp_path / "out" / "results" / "times" / "notebooks.json").is_file()
     name, seconds, budget = run.stdout.splitlines()[-2].split()
-    assert (name, budget) == ("results", "15") and 0 <= float(seconds) < 60 and "total" in run.stdout
+    assert (
+        (name, budget) == ("results", "15") and 0 <= float(seconds) < 60 and "total" in run.stdout
+    )
 
 
 def test_a_failing_notebook_stops_the_build_and_is_left_as_it_was(tmp_path):
@@ -37,7 +64,6 @@ def test_a_failing_notebook_stops_the_build_and_is_left_as_it_was(tmp_path):
     path = tmp_path / "broken.ipynb"
     nbformat.write(notebook, path)
     before = path.read_bytes()
-    run = subprocess.run([sys.executable, str(SCRIPT), str(path)], cwd=REPO_ROOT, capture_output=True, text=True,
-                         timeout=300, env=os.environ | {"COURSE_OUTPUT_DIR": str(tmp_path / "out")})
+    run = execute(path, tmp_path / "out")
     assert run.returncode != 0 and "ZeroDivisionError" in run.stderr
     assert path.read_bytes() == before

@@ -26,39 +26,62 @@ CHAPTERS = sorted((REPO_ROOT / "notebooks").glob("*.ipynb"))
 def tiny_chapter():
     """One exercise: a prompt, gated solution markdown around a solution cell with a stub, and a check."""
     gate = {"tags": [SOLUTION], "exercise": "double"}
-    solution = new_code_cell("def double(x):\n    return 2 * x", metadata=gate | {"stub": "def double(x):\n    ..."})
+    solution = new_code_cell(
+        "def double(x):\n    return 2 * x", metadata=gate | {"stub": "def double(x):\n    ..."}
+    )
     solution.outputs = [nbformat.v4.new_output("stream", name="stdout", text="stored\n")]
-    return new_notebook(cells=[
-        new_code_cell("x = 1", execution_count=1),
-        new_markdown_cell(":::{exercise} Double it\n:label: double\n:::"),
-        new_markdown_cell("```{solution-start} double\n```", metadata=gate),
-        solution,
-        new_markdown_cell("```{solution-end}\n```", metadata=gate),
-        new_code_cell("assert double(2) == 4", metadata={"tags": [CHECK], "exercise": "double"}),
-    ])
+    return new_notebook(
+        cells=[
+            new_code_cell("x = 1", execution_count=1),
+            new_markdown_cell(":::{exercise} Double it\n:label: double\n:::"),
+            new_markdown_cell("```{solution-start} double\n```", metadata=gate),
+            solution,
+            new_markdown_cell("```{solution-end}\n```", metadata=gate),
+            new_code_cell(
+                "assert double(2) == 4", metadata={"tags": [CHECK], "exercise": "double"}
+            ),
+        ]
+    )
 
 
 def test_student_version_swaps_solutions_for_stubs_and_keeps_checks():
     student = student_version(tiny_chapter(), "09_tiny")
     sources = [cell.source for cell in student.cells]
-    assert sources == ["x = 1", ":::{exercise} Double it\n:label: double\n:::", "def double(x):\n    ...",
-                       "assert double(2) == 4"]
+    assert sources == [
+        "x = 1",
+        ":::{exercise} Double it\n:label: double\n:::",
+        "def double(x):\n    ...",
+        "assert double(2) == 4",
+    ]
     answer = student.cells[2]
-    assert tags(answer) == [ANSWER] and answer.metadata["exercise"] == "double" and answer.id == "answer-double"
-    assert all(not cell.get("outputs") and cell.get("execution_count") is None
-               for cell in student.cells if cell.cell_type == "code")
+    assert (
+        tags(answer) == [ANSWER]
+        and answer.metadata["exercise"] == "double"
+        and answer.id == "answer-double"
+    )
+    assert all(
+        not cell.get("outputs") and cell.get("execution_count") is None
+        for cell in student.cells
+        if cell.cell_type == "code"
+    )
     assert student.metadata["course"] == {"chapter": "09_tiny", "version": "student"}
 
 
 def test_answer_sheet_holds_the_solutions():
     sheet = answer_sheet(tiny_chapter(), "09_tiny")
-    assert [cell.source for cell in sheet.cells if ANSWER in tags(cell)] == ["def double(x):\n    return 2 * x"]
+    assert [cell.source for cell in sheet.cells if ANSWER in tags(cell)] == [
+        "def double(x):\n    return 2 * x"
+    ]
 
 
 def test_code_by_exercise_joins_an_exercises_cells_of_one_tag_in_order():
     chapter = tiny_chapter()
-    chapter.cells.insert(4, new_code_cell("print(double(3))", metadata={"tags": [SOLUTION], "exercise": "double"}))
-    assert code_by_exercise(chapter, SOLUTION) == {"double": "def double(x):\n    return 2 * x\n\nprint(double(3))"}
+    chapter.cells.insert(
+        4, new_code_cell("print(double(3))", metadata={"tags": [SOLUTION], "exercise": "double"})
+    )
+    assert code_by_exercise(chapter, SOLUTION) == {
+        "double": "def double(x):\n    return 2 * x\n\nprint(double(3))"
+    }
     assert code_by_exercise(chapter, CHECK) == {"double": "assert double(2) == 4"}
     assert code_by_exercise(chapter, ANSWER) == {}
 
@@ -72,7 +95,9 @@ def test_a_check_without_a_stubbed_solution_is_an_error():
 
 @pytest.mark.parametrize("chapter_path", CHAPTERS, ids=lambda path: path.stem)
 def test_committed_student_version_is_up_to_date(chapter_path):
-    generated = student_version(nbformat.read(chapter_path, as_version=4), chapter_name(chapter_path))
+    generated = student_version(
+        nbformat.read(chapter_path, as_version=4), chapter_name(chapter_path)
+    )
     committed = student_path(chapter_path)
     assert committed.exists(), f"no student version of {chapter_path.name}: run `make students`"
     assert committed.read_text() == nbformat.writes(generated) + "\n", (
@@ -86,8 +111,12 @@ def test_each_exercise_has_a_prompt_a_solution_and_a_check(chapter_path):
     names = exercises(chapter)
     assert 3 <= len(names) <= 5, f"{chapter_path.name} has {len(names)} exercises"
     for name in names:
-        assert any(cell.cell_type == "markdown" and ":::{exercise}" in cell.source and f":label: {name}" in cell.source
-                   for cell in chapter.cells), f"{name} has no exercise prompt"
+        assert any(
+            cell.cell_type == "markdown"
+            and ":::{exercise}" in cell.source
+            and f":label: {name}" in cell.source
+            for cell in chapter.cells
+        ), f"{name} has no exercise prompt"
         roles = [tags(cell) for cell in chapter.cells if exercise_of(cell) == name]
         assert [SOLUTION] in roles and [CHECK] in roles, name
 
@@ -100,12 +129,23 @@ def test_every_check_is_a_function_of_its_answers_and_chapter_values(chapter_pat
         assert check.answers and check.chapter_values, check.exercise
 
 
-@pytest.mark.parametrize("stub, source, problem", [
-    ("doubled = None", "assert doubled == 4", "must hold one function decorated with @check"),
-    ("doubled = None", "@check\ndef f(doubled):\n    return 'ok'\nprint(1)", "must hold one function decorated"),
-    ("doubled = None", "@check\ndef f(x):\n    return 'ok'", r"must take every answer its stub names; missing: \['doubled'\]"),
-    ("def double(x):\n    ...", "@check\ndef f(double):\n    return 'ok'", "assigns no answer"),
-])
+@pytest.mark.parametrize(
+    "stub, source, problem",
+    [
+        ("doubled = None", "assert doubled == 4", "must hold one function decorated with @check"),
+        (
+            "doubled = None",
+            "@check\ndef f(doubled):\n    return 'ok'\nprint(1)",
+            "must hold one function decorated",
+        ),
+        (
+            "doubled = None",
+            "@check\ndef f(x):\n    return 'ok'",
+            r"must take every answer its stub names; missing: \['doubled'\]",
+        ),
+        ("def double(x):\n    ...", "@check\ndef f(double):\n    return 'ok'", "assigns no answer"),
+    ],
+)
 def test_a_check_that_the_grader_cannot_call_apart_is_an_error(stub, source, problem):
     chapter = tiny_chapter()
     chapter.cells[3].metadata["stub"] = stub

@@ -18,8 +18,12 @@ def computed_from_the_past_only(make_features, prices, cuts) -> bool:
     full = make_features(prices)
     for cut in cuts:
         partial = make_features(prices.iloc[: cut + 1])
-        assert partial.index[-1] == prices.index[cut], "features must reach the last day they are given"
-        if not np.allclose(partial.to_numpy(), full.loc[: prices.index[cut]].to_numpy(), rtol=0, atol=1e-12):
+        assert partial.index[-1] == prices.index[cut], (
+            "features must reach the last day they are given"
+        )
+        if not np.allclose(
+            partial.to_numpy(), full.loc[: prices.index[cut]].to_numpy(), rtol=0, atol=1e-12
+        ):
             return False
     return True
 
@@ -45,7 +49,12 @@ def test_features_start_after_the_longest_window_and_have_no_blanks(prices):
 def test_rsi_is_one_after_only_gains_and_zero_after_only_losses():
     rising = pd.Series(np.arange(1.0, 40.0))
     assert features.relative_strength_index(rising, 14).dropna().eq(1).all()
-    assert features.relative_strength_index(rising[::-1].reset_index(drop=True), 14).dropna().eq(0).all()
+    assert (
+        features.relative_strength_index(rising[::-1].reset_index(drop=True), 14)
+        .dropna()
+        .eq(0)
+        .all()
+    )
 
 
 def test_macd_histogram_is_zero_on_a_flat_price():
@@ -56,7 +65,9 @@ def test_returns_are_log_differences(prices):
     table = features.technical_features(prices)
     day = table.index[10]
     previous = prices.index[prices.index.get_loc(day) - 1]
-    assert table.loc[day, "return_1d"] == pytest.approx(np.log(prices.loc[day, "Close"] / prices.loc[previous, "Close"]))
+    assert table.loc[day, "return_1d"] == pytest.approx(
+        np.log(prices.loc[day, "Close"] / prices.loc[previous, "Close"])
+    )
 
 
 def test_windows_end_on_the_day_they_are_labelled_with():

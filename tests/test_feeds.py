@@ -13,8 +13,17 @@ def bars(first_day: str, count: int) -> pd.DataFrame:
     """A few plausible daily bars on consecutive business days."""
     days = pd.bdate_range(first_day, periods=count, name="Date")
     close = 100 + np.arange(count, dtype=float)
-    frame = pd.DataFrame({"Open": close, "High": close + 1, "Low": close - 1, "Close": close,
-                          "Adj Close": close, "Volume": np.full(count, 1_000)}, index=days)
+    frame = pd.DataFrame(
+        {
+            "Open": close,
+            "High": close + 1,
+            "Low": close - 1,
+            "Close": close,
+            "Adj Close": close,
+            "Volume": np.full(count, 1_000),
+        },
+        index=days,
+    )
     return frame[PRICE_COLUMNS]
 
 
@@ -33,7 +42,9 @@ def test_replay_serves_the_next_bars_in_order_then_nothing():
 
 def test_replay_can_serve_several_bars_per_poll():
     feed = feeds.ReplayFeed(bars("2024-01-02", 5), "AAPL", bars_per_poll=2)
-    assert list(feed.bars_after(pd.Timestamp("2024-01-02")).index) == list(bars("2024-01-03", 2).index)
+    assert list(feed.bars_after(pd.Timestamp("2024-01-02")).index) == list(
+        bars("2024-01-03", 2).index
+    )
 
 
 def test_replay_refuses_broken_bars():
@@ -51,7 +62,9 @@ def test_yahoo_feed_asks_from_the_next_day_and_keeps_only_newer_bars(monkeypatch
         return bars("2024-03-01", 4)  # Yahoo may repeat the last known bar
 
     monkeypatch.setattr(feeds, "download_prices", fake_download)
-    new = feeds.open_feed("AAPL", bars("2024-01-02", 3), online=True).bars_after(pd.Timestamp("2024-03-01"))
+    new = feeds.open_feed("AAPL", bars("2024-01-02", 3), online=True).bars_after(
+        pd.Timestamp("2024-03-01")
+    )
     assert calls[0][:2] == ("AAPL", "2024-03-02")
     assert list(new.index) == list(bars("2024-03-04", 3).index)
 
@@ -63,6 +76,8 @@ def test_yahoo_feed_without_new_bars_returns_an_empty_frame(monkeypatch):
 
 
 def test_yahoo_feed_does_not_ask_for_todays_unfinished_bar(monkeypatch):
-    monkeypatch.setattr(feeds, "download_prices", lambda *args: pytest.fail("nothing complete to ask for"))
+    monkeypatch.setattr(
+        feeds, "download_prices", lambda *args: pytest.fail("nothing complete to ask for")
+    )
     yesterday = pd.Timestamp.today().normalize() - pd.Timedelta(days=1)
     assert feeds.YahooFeed("AAPL").bars_after(yesterday).empty

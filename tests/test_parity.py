@@ -57,7 +57,9 @@ def test_nan_outputs_break_parity():
 
 
 def test_shape_mismatch_is_a_clear_error():
-    with pytest.raises(ValueError, match=r"B outputs have shape \(3, 2\) but A outputs have \(2, 3\)"):
+    with pytest.raises(
+        ValueError, match=r"B outputs have shape \(3, 2\) but A outputs have \(2, 3\)"
+    ):
         compare(np.zeros((2, 3)), np.zeros((3, 2)), names=("A", "B"))
 
 
@@ -75,4 +77,5 @@ def test_forecasts_compare_by_direction_when_told():
     flipped = np.array([0.010, -0.002, -0.0001])
     parity = compare(reference, flipped, names=("Keras", "ONNX"), labels=np.sign)
     assert parity.disagreements == 1 and parity.max_abs_diff == pytest.approx(4e-4)
-    assert compare(reference, flipped, names=("Keras", "ONNX")).disagreements == 0  # 0.5 threshold sees no change
+    # 0.5 threshold sees no change
+    assert compare(reference, flipped, names=("Keras", "ONNX")).disagreements == 0

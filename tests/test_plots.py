@@ -16,20 +16,29 @@ def close_figures():
 
 
 def test_show_images_titles_every_image_and_hides_spare_axes():
-    figure = plots.show_images(np.zeros((7, 28, 28)), [str(i) for i in range(7)], columns=5, suptitle="S")
+    figure = plots.show_images(
+        np.zeros((7, 28, 28)), [str(i) for i in range(7)], columns=5, suptitle="S"
+    )
     titled = [axis.get_title() for axis in figure.axes if axis.get_title()]
     assert titled == [str(i) for i in range(7)]
     assert len(figure.axes) == 10
 
 
 def test_class_balance_bars_are_shares_in_percent():
-    figure = plots.plot_class_balance({"a": np.array([0, 0, 0, 1]), "b": np.array([1, 1])}, ["x", "y"])
+    figure = plots.plot_class_balance(
+        {"a": np.array([0, 0, 0, 1]), "b": np.array([1, 1])}, ["x", "y"]
+    )
     heights = [patch.get_height() for patch in figure.axes[0].patches]
     assert heights == [75.0, 25.0, 0.0, 100.0]
 
 
 def test_learning_curves_plot_both_splits_per_metric():
-    history = {"train_loss": [1, 0.5], "val_loss": [1.1, 0.7], "train_accuracy": [0.5, 0.8], "val_accuracy": [0.4, 0.7]}
+    history = {
+        "train_loss": [1, 0.5],
+        "val_loss": [1.1, 0.7],
+        "train_accuracy": [0.5, 0.8],
+        "val_accuracy": [0.4, 0.7],
+    }
     figure = plots.plot_learning_curves(history)
     loss_axis, accuracy_axis = figure.axes
     assert [line.get_ydata().tolist() for line in loss_axis.lines] == [[1, 0.5], [1.1, 0.7]]
@@ -37,14 +46,18 @@ def test_learning_curves_plot_both_splits_per_metric():
 
 
 def test_confusion_matrix_counts_cells():
-    figure = plots.plot_confusion_matrix(np.array([0, 0, 1, 1, 1]), np.array([0, 1, 1, 1, 0]), ["n", "p"], title="t")
+    figure = plots.plot_confusion_matrix(
+        np.array([0, 0, 1, 1, 1]), np.array([0, 1, 1, 1, 0]), ["n", "p"], title="t"
+    )
     texts = [text.get_text() for text in figure.axes[0].texts]
     assert texts == ["1", "1", "1", "2"]
 
 
 def test_confusion_matrices_side_by_side_share_one_colour_scale():
     true = np.array([0, 0, 1, 1, 1])
-    figure = plots.plot_confusion_matrices(true, {"A": np.array([0, 1, 1, 1, 0]), "B": true}, ["n", "p"])
+    figure = plots.plot_confusion_matrices(
+        true, {"A": np.array([0, 1, 1, 1, 0]), "B": true}, ["n", "p"]
+    )
     left, right = figure.axes[:2]
     assert [left.get_title(), right.get_title()] == ["A", "B"]
     assert [text.get_text() for text in right.texts] == ["2", "0", "0", "3"]
@@ -79,3 +92,19 @@ def test_forecasts_zoom_shows_the_last_days_of_every_series():
     whole, zoom = figure.axes
     assert [len(line.get_ydata()) for line in whole.lines] == [50, 50]
     assert zoom.lines[1].get_ydata().tolist() == list(np.arange(40.0, 50.0) + 1)
+    assert [whole.get_title(), zoom.get_title()] == ["The whole period", "The last 10 trading days"]
+
+
+def test_figures_leave_their_titles_to_the_chapters_captions():
+    labels = np.array([0, 1, 1])
+    close = pd.Series([1.0, 2.0], index=pd.bdate_range("2024-01-01", periods=2))
+    figures = [
+        plots.show_images(np.zeros((2, 28, 28)), ["a", "b"]),
+        plots.plot_class_balance({"a": labels}, ["x", "y"]),
+        plots.plot_learning_curves({"train_loss": [2, 1], "val_loss": [3, 2]}),
+        plots.plot_confusion_matrix(labels, labels, ["x", "y"]),
+        plots.plot_length_histogram(np.array([10, 20, 30]), 25),
+        plots.plot_price_history(close, {"all": close.index[0]}),
+    ]
+    assert [figure.get_suptitle() for figure in figures] == [""] * len(figures)
+    assert [figure.axes[0].get_title() for figure in figures[1:]] == [""] * (len(figures) - 1)

@@ -24,7 +24,9 @@ except ValueError as error:
 
 
 def test_native_writes_are_dropped_only_inside_the_block():
-    child = subprocess.run([sys.executable, "-c", CHILD], capture_output=True, text=True, check=True)
+    child = subprocess.run(
+        [sys.executable, "-c", CHILD], capture_output=True, text=True, check=True
+    )
     assert child.stderr == "before\nafter\ncaught still raised\n"
 
 
@@ -52,7 +54,10 @@ def test_the_slice_deprecation_is_ignored_inside_the_block_only():
 
 
 def test_importing_the_lstm_converter_leaves_the_warning_filters_alone():
-    code = ("import warnings, onnx, onnx2torch, torch; before = list(warnings.filters);"  # the libraries add their own
-            "import helpers.onnx_lstm; print(warnings.filters == before)")
+    # the libraries add filters of their own when imported, so they are imported first
+    code = (
+        "import warnings, onnx, onnx2torch, torch; before = list(warnings.filters);"
+        "import helpers.onnx_lstm; print(warnings.filters == before)"
+    )
     child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert child.stdout.strip() == "True"

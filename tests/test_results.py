@@ -7,8 +7,14 @@ import nbformat
 import pytest
 
 from helpers.paths import REPO_ROOT
-from helpers.results import BUDGET_SECONDS, load_notebook_times, load_results, save_notebook_time, save_results
-from helpers.results import time_budget_report
+from helpers.results import (
+    BUDGET_SECONDS,
+    load_notebook_times,
+    load_results,
+    save_notebook_time,
+    save_results,
+    time_budget_report,
+)
 
 CHAPTERS = {
     "chapter1_mnist": REPO_ROOT / "notebooks" / "01_mnist_pytorch_to_tensorflow.ipynb",
@@ -38,7 +44,9 @@ def printed(notebook: Path) -> dict:
             text = output.get("text", "")
             if text.startswith("Saved "):
                 return json.loads(text.split("\n", 1)[1])
-    raise AssertionError(f"{notebook.name} has no stored output of its results cell: run `make chapters`")
+    raise AssertionError(
+        f"{notebook.name} has no stored output of its results cell: run `make chapters`"
+    )
 
 
 def test_reading_results_that_do_not_exist_creates_nothing(tmp_path, monkeypatch):
@@ -77,20 +85,32 @@ def test_forecast_ratios_follow_from_the_errors_and_stay_plausible():
         ratio = figures["test_rmse_vs_persistence"][key]
         assert ratio == pytest.approx(rmse[forecast] / rmse["persistence"], abs=1e-4)
         assert 0.9 < ratio < 1.1, "far below 1 means a leak, far above a bug"
-    assert "persistence" not in figures["test_direction_accuracy"], "persistence predicts no direction"
+    assert "persistence" not in figures["test_direction_accuracy"], (
+        "persistence predicts no direction"
+    )
 
 
-def test_notebook_times_are_kept_beside_the_results_and_reported_against_budgets(tmp_path, monkeypatch):
+def test_notebook_times_are_kept_beside_the_results_and_reported_against_budgets(
+    tmp_path, monkeypatch
+):
     monkeypatch.setenv("COURSE_OUTPUT_DIR", str(tmp_path))
     over = BUDGET_SECONDS["03_aapl_keras_to_scikit_learn"] + 1
     save_notebook_time("03_aapl_keras_to_scikit_learn", over)
     save_notebook_time("results", 1.04)
     save_notebook_time("99_new", 5)
-    assert load_notebook_times() == {"03_aapl_keras_to_scikit_learn": over, "results": 1.0, "99_new": 5}
+    assert load_notebook_times() == {
+        "03_aapl_keras_to_scikit_learn": over,
+        "results": 1.0,
+        "99_new": 5,
+    }
     assert load_results() == {}, "the times are not a chapter's results"
     report = time_budget_report(load_notebook_times()).splitlines()
     warnings = [line for line in report if line.startswith("warning:")]
-    assert len(warnings) == 2 and "over its budget" in warnings[0] and "99_new has no time budget" in warnings[1]
+    assert (
+        len(warnings) == 2
+        and "over its budget" in warnings[0]
+        and "99_new has no time budget" in warnings[1]
+    )
 
 
 def test_every_notebook_has_a_budget_and_the_readme_states_each_and_the_total():

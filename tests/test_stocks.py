@@ -11,8 +11,16 @@ def bars(days: int = 6, start: str = "2024-01-02") -> pd.DataFrame:
     """A small, valid table of business-day bars in yfinance's schema."""
     dates = pd.bdate_range(start, periods=days, name="Date")
     close = pd.Series(range(100, 100 + days), index=dates, dtype=float)
-    return pd.DataFrame({"Open": close - 0.5, "High": close + 1, "Low": close - 1, "Close": close,
-                         "Adj Close": close * 0.98, "Volume": 1_000})
+    return pd.DataFrame(
+        {
+            "Open": close - 0.5,
+            "High": close + 1,
+            "Low": close - 1,
+            "Close": close,
+            "Adj Close": close * 0.98,
+            "Volume": 1_000,
+        }
+    )
 
 
 @pytest.fixture
@@ -35,7 +43,10 @@ def test_snapshot_is_aapl_daily_2019_to_2024_in_yfinance_schema():
     prices = history.prices
     assert list(prices.columns) == stocks.PRICE_COLUMNS and prices.index.name == "Date"
     assert len(prices) == 1_509
-    assert (prices.index[0].date().isoformat(), prices.index[-1].date().isoformat()) == ("2019-01-02", "2024-12-30")
+    assert (prices.index[0].date().isoformat(), prices.index[-1].date().isoformat()) == (
+        "2019-01-02",
+        "2024-12-30",
+    )
     assert prices.loc["2019-01-02", "Close"] == 39.48
 
 
@@ -46,14 +57,18 @@ def test_snapshot_holds_aapl_only():
 
 def test_corrupt_snapshot_says_how_to_reinstall(monkeypatch):
     monkeypatch.setattr(stocks, "SNAPSHOT_SHA256", "0" * 64)
-    with pytest.raises(DatasetError, match=r"corrupt.*pip install --force-reinstall hvsampledata==0\.1\.5"):
+    with pytest.raises(
+        DatasetError, match=r"corrupt.*pip install --force-reinstall hvsampledata==0\.1\.5"
+    ):
         stocks.load_prices()
 
 
 def test_online_download_is_validated_cached_and_reused(yahoo, tmp_path):
     first = stocks.load_prices("aapl", online=True, start="2024-01-01", end="2024-02-01")
     assert first.source == stocks.FROM_YAHOO and first.ticker == "AAPL"
-    assert [path.name for path in (tmp_path / "stocks").iterdir()] == ["AAPL_2024-01-01_2024-02-01.csv"]
+    assert [path.name for path in (tmp_path / "stocks").iterdir()] == [
+        "AAPL_2024-01-01_2024-02-01.csv"
+    ]
     second = stocks.load_prices("AAPL", online=True, start="2024-01-01", end="2024-02-01")
     assert second.source == FROM_CACHE and yahoo == ["AAPL"]
     pd.testing.assert_frame_equal(second.prices, first.prices, check_freq=False)
@@ -80,7 +95,9 @@ def test_network_failure_points_to_the_snapshot(monkeypatch):
         raise ConnectionError("no route to host")
 
     monkeypatch.setattr(yfinance, "download", offline)
-    with pytest.raises(DatasetError, match="could not download AAPL.*ConnectionError.*offline snapshot"):
+    with pytest.raises(
+        DatasetError, match="could not download AAPL.*ConnectionError.*offline snapshot"
+    ):
         stocks.download_prices("AAPL", "2024-01-01", "2024-02-01")
 
 
@@ -92,12 +109,28 @@ def test_network_failure_points_to_the_snapshot(monkeypatch):
         (lambda f: f.reset_index(drop=True), "not indexed by date"),
         (lambda f: pd.concat([f, f.iloc[[2]]]).sort_index(), "repeat dates"),
         (lambda f: f.iloc[::-1], "not in date order"),
-        (lambda f: f.assign(Close=f["Close"].where(f.index != f.index[3])), "blanks, first on 2024-01-05"),
+        (
+            lambda f: f.assign(Close=f["Close"].where(f.index != f.index[3])),
+            "blanks, first on 2024-01-05",
+        ),
         (lambda f: f.assign(Low=0.0), "zero or negative"),
         (lambda f: f.assign(High=f["Low"] - 1), "High below or a Low above"),
-        (lambda f: f.drop(index=f.index[1:5]), r"1 gap\(s\) longer than 5 days, the first from 2024-01-02 to 2024-01-09"),
+        (
+            lambda f: f.drop(index=f.index[1:5]),
+            r"1 gap\(s\) longer than 5 days, the first from 2024-01-02 to 2024-01-09",
+        ),
     ],
-    ids=["empty", "missing column", "no dates", "duplicates", "order", "blank", "non-positive", "high-low", "gap"],
+    ids=[
+        "empty",
+        "missing column",
+        "no dates",
+        "duplicates",
+        "order",
+        "blank",
+        "non-positive",
+        "high-low",
+        "gap",
+    ],
 )
 def test_bad_prices_get_a_clear_error(change, message):
     with pytest.raises(DatasetError, match=message):

@@ -19,9 +19,12 @@ def main(arguments: list[str]) -> int:
     free = free_gigabytes(path)
     if free >= needed:
         return 0
-    print(f"Not enough disk space for {path}: it needs about {needed:g} GB and only {free:.1f} GB are free there.\n"
-          f"Free some space (old clones, caches, `make clean`), or put the environment on a larger disk "
-          f"with `make VENV=/larger/disk/onnx-crossings-venv ...`, then run make again.", file=sys.stderr)
+    print(
+        f"Not enough disk space for {path}: it needs about {needed:g} GB and only {free:.1f} GB are free there.\n"
+        f"Free some space (old clones, caches, `make clean`), or put the environment on a larger disk "
+        f"with `make VENV=/larger/disk/onnx-crossings-venv ...`, then run make again.",
+        file=sys.stderr,
+    )
     return 1
 
 

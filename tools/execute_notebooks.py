@@ -17,8 +17,12 @@ def execute_in_place(path: Path) -> float:
     """Run a notebook top to bottom in its own folder, keep only the final state of progress bars, save it untimed."""
     notebook = nbformat.read(path, as_version=4)
     started = time.monotonic()
-    client = NotebookClient(notebook, timeout=CELL_TIMEOUT, record_timing=False,  # no timestamps in the diffs
-                            resources={"metadata": {"path": str(path.parent)}})
+    client = NotebookClient(
+        notebook,
+        timeout=CELL_TIMEOUT,
+        record_timing=False,  # no timestamps in the diffs
+        resources={"metadata": {"path": str(path.parent)}},
+    )
     client.execute()
     seconds = time.monotonic() - started
     notebook, _ = CoalesceStreamsPreprocessor().preprocess(notebook, {})
