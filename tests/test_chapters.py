@@ -92,9 +92,8 @@ def test_make_grade_checks_the_chapter_under_nbval_and_grades_its_answer_sheet_a
     with (REPO_ROOT / folder / "grades" / "scores.csv").open(newline="") as table:
         rows = {row["student"]: row for row in csv.DictReader(table)}
     exercises = list(checks(nbformat.read(chapter_path, as_version=4)))
-    assert len(exercises) >= 3 and rows["answer_sheet"]["total"] == str(len(exercises)), rows[
-        "answer_sheet"
-    ]["notes"]
+    answer_sheet, all_marks = rows["answer_sheet"], str(len(exercises))
+    assert len(exercises) >= 3 and answer_sheet["total"] == all_marks, answer_sheet["notes"]
     assert rows["untouched"]["total"] == "0" and rows["untouched"]["status"] == "graded"
     if chapter_path == QUICKEST:
         assert rows["partial"]["ch3-mape"] == "1" and rows["partial"]["total"] == "1"

@@ -465,15 +465,25 @@ def test_ctrl_c_keeps_what_was_graded_and_stops_every_run(chapter, tmp_path):
         "--out",
         "grades",
     ]
+    # Ctrl-C as at a terminal, where the grader runs in the foreground: a background job started by a
+    # shell without job control (as a CI runner may start this test) would inherit SIGINT ignored
     grading = subprocess.Popen(
-        command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        command,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
-    for line in grading.stdout:  # the quick one is graded first, then the slow one starts
-        if line.startswith("a_quick:"):
-            time.sleep(5)
-            grading.send_signal(signal.SIGINT)
-            break
-    output = grading.communicate(timeout=60)[0]
+    try:
+        for line in grading.stdout:  # the quick one is graded first, then the slow one starts
+            if line.startswith("a_quick:"):
+                time.sleep(5)
+                grading.send_signal(signal.SIGINT)
+                break
+        output = grading.communicate(timeout=60)[0]
+    finally:
+        grading.kill()
     assert (
         grading.returncode == 1
         and "interrupted: the tables hold the 1 submissions graded so far" in output
