@@ -5,6 +5,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import onnxruntime as ort
 
 
 @dataclass(frozen=True)
@@ -29,3 +30,12 @@ def run_in_batches(
         [predict(inputs[i : i + batch_size]) for i in range(0, len(inputs), batch_size)]
     )
     return TimedRun(outputs=outputs, seconds=time.perf_counter() - start)
+
+
+def run_onnx_in_batches(onnx_path, inputs: np.ndarray, batch_size: int = 1000) -> TimedRun:
+    """Run an ONNX file in ONNX Runtime on the CPU over inputs, fed to its one input, batch by batch."""
+    session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    input_name = session.get_inputs()[0].name
+    return run_in_batches(
+        lambda batch: session.run(None, {input_name: batch})[0], inputs, batch_size
+    )

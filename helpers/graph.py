@@ -1,8 +1,9 @@
-"""Static pictures of ONNX graphs through Graphviz, and live exploration through netron."""
+"""ONNX graphs looked at: their operator census, static pictures through Graphviz, netron to explore."""
 
 import html
 import shutil
 import subprocess
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -61,6 +62,12 @@ INSTALL_ADVICE = (
     "install Graphviz: `apt-get install graphviz` (Debian/Ubuntu), "
     "`brew install graphviz` (macOS) or `conda install graphviz`"
 )
+
+
+def operator_counts(model: onnx.ModelProto | str | Path) -> dict[str, int]:
+    """How many nodes of each operator a graph (or .onnx file) holds, operators in alphabetical order."""
+    graph = (model if isinstance(model, onnx.ModelProto) else onnx.load(model)).graph
+    return dict(sorted(Counter(node.op_type for node in graph.node).items()))
 
 
 def _dims(dims: Iterable[int | str]) -> str:

@@ -4,6 +4,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import nbformat
+
 from helpers.paths import REPO_ROOT
 
 
@@ -34,3 +36,20 @@ def test_book_builds_without_warnings(tmp_path):
         )
         assert "Parity broken" not in chapter
     assert (html / "book" / "results.html").exists()
+
+
+def test_troubleshooting_is_written_once_and_included_where_it_is_shown():
+    page = (REPO_ROOT / "book" / "troubleshooting.md").read_text()
+    for snippet in sorted((REPO_ROOT / "book" / "troubleshooting").glob("*.md")):
+        assert f"```{{include}} troubleshooting/{snippet.name}" in page, (
+            f"{snippet.name} is not on the page"
+        )
+    for chapter in sorted((REPO_ROOT / "notebooks").glob("*.ipynb")):
+        cells = nbformat.read(chapter, as_version=4).cells
+        [dropdown] = [
+            cell.source for cell in cells if "Troubleshooting the crossing" in cell.source
+        ]
+        tips = dropdown.split("Troubleshooting the crossing", 1)[1]
+        assert "../book/troubleshooting/" in tips and "- **" not in tips, (
+            f"{chapter.name} types its own tips"
+        )

@@ -12,7 +12,7 @@ import pytest
 import torch
 from onnx import TensorProto, helper, numpy_helper
 
-from helpers.graph import OP_COLOURS, onnx_to_dot, open_in_netron, render_graph
+from helpers.graph import OP_COLOURS, onnx_to_dot, open_in_netron, operator_counts, render_graph
 
 needs_dot = pytest.mark.skipif(
     shutil.which("dot") is None, reason="Graphviz `dot` is not installed"
@@ -232,3 +232,12 @@ def test_open_in_netron_serves_the_model(conv_chain: onnx.ModelProto, tmp_path: 
             assert response.status == 200
     finally:
         netron.stop(("localhost", int(address.rsplit(":", 1)[1])))
+
+
+def test_operator_counts_of_a_model_and_of_its_file_agree(conv_chain: onnx.ModelProto, tmp_path):
+    onnx.save(conv_chain, tmp_path / "chain.onnx")
+    counts = operator_counts(conv_chain)
+    assert counts == {"Conv": 1, "Gemm": 1, "Relu": 1, "Reshape": 1} and list(counts) == sorted(
+        counts
+    )
+    assert operator_counts(tmp_path / "chain.onnx") == counts

@@ -10,13 +10,16 @@ def test_labels_of_takes_argmax_for_logits_and_threshold_for_probabilities():
     assert labels_of(np.array([0.2, 0.9])).tolist() == [0, 1]
 
 
-def test_identical_outputs_have_perfect_parity():
+def test_identical_outputs_have_perfect_parity_and_say_so(capsys):
     logits = np.random.default_rng(0).normal(size=(50, 10)).astype(np.float32)
     parity = compare(logits, logits.copy(), names=("A", "B"))
     assert parity.max_abs_diff == 0.0
     assert parity.label_agreement == 1.0
     assert parity.disagreements == 0
     assert_parity(parity)
+    assert capsys.readouterr().out == (
+        "✓ B matches A within 1e-04 on all 50 samples, labels agreeing on at least 99.99%\n"
+    )
 
 
 def test_small_numeric_noise_passes_and_is_measured():
