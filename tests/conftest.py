@@ -1,3 +1,11 @@
+"""Shared fixtures: the time-budget report, an empty data cache, a loopback download mirror."""
+
+import functools
+import http.server
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
 
 from helpers.paths import REPO_ROOT, writes_into_repository
@@ -25,3 +33,29 @@ def empty_cache_over_npm_copies(tmp_path, monkeypatch):
     """An empty data cache in tmp_path in front of the offline data packages npm installed in the repository."""
     monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("COURSE_OFFLINE_DIR", str(REPO_ROOT / "node_modules"))
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    """Static file handler that does not log requests to stderr."""
+
+    def log_message(self, *args: object) -> None:
+        """Drop the request log line."""
+
+
+@pytest.fixture
+def mirror_folder(tmp_path: Path) -> Path:
+    """An empty folder that mirror_url serves, standing in for a dataset's download site."""
+    folder = tmp_path / "mirror"
+    folder.mkdir()
+    return folder
+
+
+@pytest.fixture
+def mirror_url(mirror_folder: Path) -> Iterator[str]:
+    """Base URL of a loopback HTTP server over mirror_folder."""
+    handler = functools.partial(QuietHandler, directory=mirror_folder)
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        yield f"http://127.0.0.1:{server.server_port}/"
+        server.shutdown()

@@ -1,12 +1,10 @@
 """Tests of the dataset-agnostic download plumbing: checksums, atomic writes, verified copies, mirrors."""
 
-import functools
 import gzip
 import hashlib
-import http.server
 import io
+import socket
 import tarfile
-import threading
 from pathlib import Path
 
 import pytest
@@ -14,8 +12,7 @@ import pytest
 from helpers.download import (
     DatasetError,
     atomic_write,
-    download_md5_verified,
-    download_verified,
+    downloaded,
     safe_extract,
     sha256_of,
     verified_copy,
@@ -26,30 +23,10 @@ PAYLOAD_SHA256 = hashlib.sha256(PAYLOAD).hexdigest()
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Path:
-    """A folder holding the payload gzipped as payload.gz, standing in for a mirror."""
-    folder = tmp_path / "mirror"
-    folder.mkdir()
-    (folder / "payload.gz").write_bytes(gzip.compress(PAYLOAD))
-    return folder
-
-
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    """Static file handler that does not log requests to stderr."""
-
-    def log_message(self, *args: object) -> None:
-        """Drop the request log line."""
-
-
-@pytest.fixture
-def http_mirror(served: Path):
-    """Base URL of a loopback HTTP server over the served folder."""
-    handler = functools.partial(QuietHandler, directory=served)
-    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        yield f"http://127.0.0.1:{server.server_port}/"
-        server.shutdown()
+def served(mirror_folder: Path) -> Path:
+    """The loopback mirror's folder, holding the payload gzipped as payload.gz."""
+    (mirror_folder / "payload.gz").write_bytes(gzip.compress(PAYLOAD))
+    return mirror_folder
 
 
 def md5_of(path: Path) -> str:
@@ -114,85 +91,68 @@ def test_verified_copy_refuses_bad_file(tmp_path: Path) -> None:
     assert list(target.parent.iterdir()) == []
 
 
-def test_download_file_url_gunzips_and_verifies(tmp_path: Path, served: Path) -> None:
+def test_verified_copy_gunzips(tmp_path: Path, served: Path) -> None:
     target = tmp_path / "cache" / "payload"
-    url = (served / "payload.gz").as_uri()
-    md5 = md5_of(served / "payload.gz")
-    download_verified([url], target, PAYLOAD_SHA256, md5_of_download=md5, gunzip=True)
+    verified_copy(served / "payload.gz", target, PAYLOAD_SHA256, gunzip=True)
     assert target.read_bytes() == PAYLOAD
-    assert list(target.parent.iterdir()) == [target]
 
 
-def test_download_without_gunzip_keeps_bytes(tmp_path: Path, served: Path) -> None:
-    target = tmp_path / "cache" / "payload.gz"
-    gz = served / "payload.gz"
-    download_verified([gz.as_uri()], target, sha256_of(gz))
-    assert target.read_bytes() == gz.read_bytes()
-
-
-@pytest.mark.parametrize("bad", ["md5", "sha256"])
-def test_download_checksum_mismatch_writes_nothing(tmp_path: Path, served: Path, bad: str) -> None:
+def test_verified_copy_refuses_what_is_not_gzip(tmp_path: Path) -> None:
+    source = tmp_path / "payload.gz"
+    source.write_bytes(PAYLOAD)
     target = tmp_path / "cache" / "payload"
-    gz = served / "payload.gz"
-    md5 = "0" * 32 if bad == "md5" else md5_of(gz)
-    sha256 = "0" * 64 if bad == "sha256" else PAYLOAD_SHA256
-    with pytest.raises(DatasetError) as caught:
-        download_verified([gz.as_uri()], target, sha256, md5_of_download=md5, gunzip=True)
-    assert ("0" * 32 if bad == "md5" else "0" * 64) in str(caught.value)
+    with pytest.raises(DatasetError, match="could not be gunzipped.*fetch it again"):
+        verified_copy(source, target, PAYLOAD_SHA256, gunzip=True, advice="fetch it again")
     assert list(target.parent.iterdir()) == []
 
 
-def test_download_falls_back_to_next_mirror_over_http(tmp_path: Path, http_mirror: str) -> None:
-    target = tmp_path / "cache" / "payload"
-    urls = [http_mirror + "missing.gz", http_mirror + "payload.gz"]
-    download_verified(urls, target, PAYLOAD_SHA256, gunzip=True)
-    assert target.read_bytes() == PAYLOAD
-
-
-def test_download_reports_every_failed_mirror(
-    tmp_path: Path, served: Path, http_mirror: str
+def test_downloaded_yields_checked_file_then_cleans_up(
+    tmp_path: Path, served: Path, mirror_url: str
 ) -> None:
-    (served / "not-gzip.gz").write_bytes(PAYLOAD)
-    target = tmp_path / "cache" / "payload"
-    urls = [
-        http_mirror + "missing.gz",
-        (served / "absent.gz").as_uri(),
-        (served / "not-gzip.gz").as_uri(),
-    ]
+    gz = served / "payload.gz"
+    near = tmp_path / "cache"
+    with downloaded([mirror_url + "payload.gz"], f"md5:{md5_of(gz)}", near) as path:
+        assert path.read_bytes() == gz.read_bytes()
+        assert path.parent.parent == near
+    assert list(near.iterdir()) == []
+
+
+def test_downloaded_cleans_up_when_body_raises(
+    tmp_path: Path, served: Path, mirror_url: str
+) -> None:
+    near = tmp_path / "cache"
+    with pytest.raises(KeyError):
+        with downloaded([mirror_url + "payload.gz"], f"md5:{md5_of(served / 'payload.gz')}", near):
+            raise KeyError("boom")
+    assert list(near.iterdir()) == []
+
+
+def test_downloaded_falls_back_to_next_mirror(
+    tmp_path: Path, served: Path, mirror_url: str
+) -> None:
+    urls = [mirror_url + "missing.gz", mirror_url + "payload.gz"]
+    with downloaded(urls, f"md5:{md5_of(served / 'payload.gz')}", tmp_path) as path:
+        assert path.read_bytes() == (served / "payload.gz").read_bytes()
+
+
+def test_downloaded_reports_every_failed_mirror(
+    tmp_path: Path, served: Path, mirror_url: str
+) -> None:
+    with socket.socket() as closed:  # a loopback port nobody listens on
+        closed.bind(("127.0.0.1", 0))
+        refused = f"http://127.0.0.1:{closed.getsockname()[1]}/payload.gz"
+    urls = [mirror_url + "missing.gz", refused, mirror_url + "payload.gz"]
+    near = tmp_path / "cache"
+    wrong = "0" * 32
     with pytest.raises(DatasetError) as caught:
-        download_verified(urls, target, PAYLOAD_SHA256, gunzip=True)
+        with downloaded(urls, f"md5:{wrong}", near):
+            pytest.fail("no mirror should pass")
     message = str(caught.value)
     assert all(url in message for url in urls)
     assert "404" in message
-    assert f"place the file in {target.parent}" in message
-    assert list(target.parent.iterdir()) == []
-
-
-def test_download_md5_verified_keeps_good_file(tmp_path: Path, served: Path) -> None:
-    gz = served / "payload.gz"
-    target = tmp_path / "cache" / "payload.gz"
-    download_md5_verified(gz.as_uri(), target, md5_of(gz))
-    assert target.read_bytes() == gz.read_bytes()
-    assert list(target.parent.iterdir()) == [target]
-
-
-def test_download_md5_verified_refuses_wrong_md5(tmp_path: Path, served: Path) -> None:
-    gz = served / "payload.gz"
-    target = tmp_path / "cache" / "payload.gz"
-    with pytest.raises(DatasetError) as caught:
-        download_md5_verified(gz.as_uri(), target, "0" * 32)
-    assert gz.as_uri() in str(caught.value)
-    assert "0" * 32 in str(caught.value) and md5_of(gz) in str(caught.value)
-    assert list(target.parent.iterdir()) == []
-
-
-def test_download_md5_verified_reports_unreachable_url(tmp_path: Path, served: Path) -> None:
-    url = (served / "absent.gz").as_uri()
-    target = tmp_path / "cache" / "payload.gz"
-    with pytest.raises(DatasetError, match="could not download") as caught:
-        download_md5_verified(url, target, "0" * 32)
-    assert url in str(caught.value)
-    assert list(target.parent.iterdir()) == []
+    assert wrong in message and md5_of(served / "payload.gz") in message
+    assert "Check your internet connection" in message
+    assert list(near.iterdir()) == []
 
 
 Member = tuple[tarfile.TarInfo, bytes | None]

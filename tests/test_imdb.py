@@ -33,14 +33,15 @@ def expected_split(split: str) -> tuple[list[str], list[int]]:
 
 
 @pytest.fixture
-def places(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
-    """Empty cache, offline and mirror folders, the course pointed at them, and splits of 2 + 2 reviews."""
-    folders = {name: tmp_path / name for name in ("cache", "offline", "mirror")}
+def places(
+    tmp_path: Path, mirror_folder: Path, mirror_url: str, monkeypatch: pytest.MonkeyPatch
+) -> dict[str, Path]:
+    """Empty cache, offline and (served) mirror folders, the course pointed at them, 2 + 2 reviews."""
+    folders = {name: tmp_path / name for name in ("cache", "offline")} | {"mirror": mirror_folder}
     monkeypatch.setenv("COURSE_DATA_DIR", str(folders["cache"]))
     monkeypatch.setenv("COURSE_OFFLINE_DIR", str(folders["offline"]))
     monkeypatch.setattr(imdb, "REVIEWS_PER_LABEL", 2)
-    folders["mirror"].mkdir()
-    monkeypatch.setattr(imdb, "ARCHIVE_URL", (folders["mirror"] / "aclImdb_v1.tar.gz").as_uri())
+    monkeypatch.setattr(imdb, "ARCHIVE_URL", mirror_url + "aclImdb_v1.tar.gz")
     return folders
 
 

@@ -31,12 +31,14 @@ def write_idx(path: Path, array: np.ndarray) -> Path:
 
 
 @pytest.fixture
-def places(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
-    """Empty cache, offline and mirror folders, with the course pointed at the first two."""
-    folders = {name: tmp_path / name for name in ("cache", "offline", "mirror")}
+def places(
+    tmp_path: Path, mirror_folder: Path, mirror_url: str, monkeypatch: pytest.MonkeyPatch
+) -> dict[str, Path]:
+    """Empty cache, offline and (served) mirror folders, with the course pointed at all three."""
+    folders = {name: tmp_path / name for name in ("cache", "offline")} | {"mirror": mirror_folder}
     monkeypatch.setenv("COURSE_DATA_DIR", str(folders["cache"]))
     monkeypatch.setenv("COURSE_OFFLINE_DIR", str(folders["offline"]))
-    monkeypatch.setattr(mnist, "MIRRORS", [folders["mirror"].as_uri() + "/"])
+    monkeypatch.setattr(mnist, "MIRRORS", [mirror_url])
     return folders
 
 
