@@ -110,7 +110,7 @@ def download_prices(ticker: str, start: str, end: str) -> pd.DataFrame:
     except Exception as error:  # yfinance raises many kinds of network and parsing errors
         raise DatasetError(
             f"could not download {ticker} from Yahoo Finance ({type(error).__name__}: {error}); "
-            "check your connection, or use the offline snapshot: load_prices()"
+            "check your connection, or use the offline snapshot: stocks.load_prices()"
         ) from error
 
 
@@ -130,7 +130,7 @@ def validate_prices(frame: pd.DataFrame, ticker: str) -> pd.DataFrame:
     if not isinstance(frame, pd.DataFrame) or frame.empty:
         raise DatasetError(
             f"no prices for {ticker!r}: Yahoo Finance returned an empty table. Check the symbol "
-            "(for example 'AAPL') and the dates; offline, use the snapshot: load_prices()"
+            "(for example 'AAPL') and the dates; offline, use the snapshot: stocks.load_prices()"
         )
     missing = [column for column in PRICE_COLUMNS if column not in frame.columns]
     if missing:

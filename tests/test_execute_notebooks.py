@@ -67,3 +67,24 @@ def test_a_failing_notebook_stops_the_build_and_is_left_as_it_was(tmp_path):
     run = execute(path, tmp_path / "out")
     assert run.returncode != 0 and "ZeroDivisionError" in run.stderr
     assert path.read_bytes() == before
+
+
+def test_pandas_tables_and_object_reprs_come_out_the_same_every_run(tmp_path):
+    show_two_tables = (
+        "import pandas as pd\n"
+        "table = pd.DataFrame({'a': [1.0, 2.0]})\n"
+        "display(table.style.format('{:.1f}'), table.style.highlight_max())\n"
+        "table.style"
+    )
+    notebook = new_notebook(cells=[new_code_cell(show_two_tables)], metadata=KERNEL)
+    path = tmp_path / "tables.ipynb"
+    nbformat.write(notebook, path)
+    runs = []
+    for _ in range(2):
+        assert execute(path, tmp_path / "out").returncode == 0
+        runs.append(nbformat.read(path, as_version=4).cells[0].outputs)
+    assert runs[0] == runs[1]
+    html = [output.data["text/html"] for output in runs[0]]
+    cell_id = nbformat.read(path, as_version=4).cells[0].id
+    assert [f'id="T_cell-{cell_id}-0"' in table for table in html] == [True] * 3
+    assert all(" at 0x" not in output.data["text/plain"] for output in runs[0])

@@ -71,3 +71,12 @@ def test_no_section_numbers_are_typed():
     assert not stale, (
         f"typed section numbers (use a label and {{ref}} in markdown, a section's name in code): {stale}"
     )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)
+def test_no_random_table_ids_or_memory_addresses(path):
+    outputs = [json.dumps(o.get("data", {})) for c in code_cells(path) for o in c.outputs]
+    unstable = [text for text in outputs if re.search(r'id=\\"T_(?!cell-)| at 0x[0-9a-f]+>', text)]
+    assert not unstable, (
+        f"{path.name} stores output that changes every run: {unstable[0][:200]}: run `make chapters`"
+    )

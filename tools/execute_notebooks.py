@@ -1,5 +1,6 @@
 """Execute notebooks in place, one after another, as `make chapters` does, and report each one's time budget."""
 
+import re
 import sys
 import time
 from pathlib import Path
@@ -11,10 +12,30 @@ from nbconvert.preprocessors import CoalesceStreamsPreprocessor
 from helpers.results import save_notebook_time, time_budget_report
 
 CELL_TIMEOUT = 3600  # seconds
+STYLER_ID = re.compile(r"(?<![\w-])T_[0-9a-f]{5}(?![0-9a-zA-Z])")  # pandas' random table id
+# as in <pandas.io.formats.style.Styler at 0x7f52d0408b10>
+ADDRESS = re.compile(r" at 0x[0-9a-f]+>")
+
+
+def make_outputs_stable(cell) -> None:
+    """Name a cell's pandas tables after the cell and drop memory addresses, so re-runs differ only in results."""
+    for output in cell.get("outputs", []):
+        data = output.get("data", {})
+        if "text/html" in data:
+            for k, random_id in enumerate(dict.fromkeys(STYLER_ID.findall(data["text/html"]))):
+                stable_id = f"T_cell-{cell.id}-{k}"
+                data["text/html"] = re.sub(
+                    rf"\b{random_id}(?![0-9a-zA-Z])", stable_id, data["text/html"]
+                )
+        if "text/plain" in data:
+            data["text/plain"] = ADDRESS.sub(">", data["text/plain"])
 
 
 def execute_in_place(path: Path) -> float:
-    """Run a notebook top to bottom in its own folder, keep only the final state of progress bars, save it untimed."""
+    """Run a notebook top to bottom in its own folder and save it with stable outputs and no timestamps.
+
+    Progress bars keep only their final state.
+    """
     notebook = nbformat.read(path, as_version=4)
     started = time.monotonic()
     client = NotebookClient(
@@ -28,6 +49,7 @@ def execute_in_place(path: Path) -> float:
     notebook, _ = CoalesceStreamsPreprocessor().preprocess(notebook, {})
     for cell in notebook.cells:
         cell.metadata.pop("execution", None)  # timestamps an earlier executor left
+        make_outputs_stable(cell)
     nbformat.write(notebook, path)
     return seconds
 
