@@ -16,8 +16,6 @@ from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
-import pooch
-
 CHUNK_BYTES = 1 << 20
 TIMEOUT_SECONDS = 60
 
@@ -96,6 +94,8 @@ def verified_copy(
 @contextlib.contextmanager
 def downloaded(urls: list[str], known_hash: str, near: Path) -> Iterator[Path]:
     """Yield the download of the first URL whose file has known_hash ("md5:..."), in a temp folder near."""
+    import pooch  # imported here: it loads tqdm.auto, which warns in a notebook without widgets
+
     near.mkdir(parents=True, exist_ok=True)
     downloader = pooch.HTTPDownloader(progressbar=True, timeout=TIMEOUT_SECONDS)
     failures = []

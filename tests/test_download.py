@@ -4,6 +4,8 @@ import gzip
 import hashlib
 import io
 import socket
+import subprocess
+import sys
 import tarfile
 from pathlib import Path
 
@@ -224,3 +226,11 @@ def test_safe_extract_refuses_unreadable_archive(tmp_path: Path) -> None:
     with pytest.raises(DatasetError, match="not a readable tar archive"):
         safe_extract(archive, target)
     assert list(target.parent.iterdir()) == []
+
+
+def test_importing_the_loaders_leaves_pooch_and_its_progress_bars_unloaded():
+    code = "import sys, helpers.mnist, helpers.imdb, helpers.stocks; print('pooch' in sys.modules)"
+    child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert child.stdout.strip() == "False", (
+        "a chapter importing a loader would print tqdm's warning"
+    )
