@@ -1,4 +1,4 @@
-"""Timing a framework's predictions over a whole data set, batch by batch."""
+"""Timing predictions: one pass over a whole data set, and repeated calls on one batch (latency, throughput)."""
 
 import time
 from collections.abc import Callable
@@ -39,3 +39,43 @@ def run_onnx_in_batches(onnx_path, inputs: np.ndarray, batch_size: int = 1000) -
     return run_in_batches(
         lambda batch: session.run(None, {input_name: batch})[0], inputs, batch_size
     )
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Seconds of each timed call on one batch (after warm-up), with the batch size and thread count used."""
+
+    seconds: tuple[float, ...]
+    batch_size: int
+    threads: int
+
+    def milliseconds(self, percentile: float) -> float:
+        """The given percentile of the per-call times, in milliseconds."""
+        return float(np.percentile(self.seconds, percentile)) * 1e3
+
+    @property
+    def per_second(self) -> float:
+        """Samples per second at the median call time."""
+        return self.batch_size / float(np.median(self.seconds))
+
+
+def measure(
+    call: Callable[[], object],
+    *,
+    batch_size: int,
+    threads: int,
+    repeats: int,
+    warmup: int = 10,
+    clock: Callable[[], float] = time.perf_counter,
+) -> Timing:
+    """Call warmup times untimed, then repeats times, timing each call on its own."""
+    if repeats < 1:
+        raise ValueError(f"repeats must be at least 1 to time anything, not {repeats}")
+    for _ in range(warmup):
+        call()
+    seconds = []
+    for _ in range(repeats):
+        start = clock()
+        call()
+        seconds.append(clock() - start)
+    return Timing(tuple(seconds), batch_size, threads)

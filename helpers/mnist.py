@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from helpers.download import (
     FROM_CACHE,
@@ -151,6 +152,13 @@ def normalise(images: np.ndarray, mean: float, std: float) -> np.ndarray:
     """Scale uint8 images (N, 28, 28) to [0, 1], standardise them and return float32 NCHW (N, 1, 28, 28)."""
     scaled = images.astype(np.float32)[:, np.newaxis] / np.float32(255)
     return (scaled - np.float32(mean)) / np.float32(std)
+
+
+def as_tensors(
+    images: np.ndarray, labels: np.ndarray, mean: float, std: float
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Standardised float32 images (N, 1, 28, 28) and int64 labels, as PyTorch tensors."""
+    return torch.from_numpy(normalise(images, mean, std)), torch.from_numpy(labels.astype(np.int64))
 
 
 def train_validation_split(

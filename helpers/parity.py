@@ -61,11 +61,14 @@ def compare(
 
 
 def assert_parity(
-    parity: Parity, *, max_abs_diff: float = MAX_ABS_DIFF, min_agreement: float = MIN_AGREEMENT
+    parity: Parity,
+    *,
+    max_abs_diff: float | None = MAX_ABS_DIFF,
+    min_agreement: float = MIN_AGREEMENT,
 ) -> None:
-    """Say that parity holds, or raise AssertionError saying what broke, against the targets."""
+    """Say that parity holds, or raise AssertionError saying what broke (max_abs_diff None: labels only)."""
     problems = []
-    if not parity.max_abs_diff <= max_abs_diff:
+    if max_abs_diff is not None and not parity.max_abs_diff <= max_abs_diff:
         problems.append(f"max |difference| {parity.max_abs_diff:.2e} exceeds {max_abs_diff:.0e}")
     if not parity.label_agreement >= min_agreement:
         problems.append(
@@ -75,7 +78,12 @@ def assert_parity(
         raise AssertionError(
             f"Parity broken for {parity.candidate} vs {parity.reference}: " + "; ".join(problems)
         )
+    within = (
+        f"within {max_abs_diff:.0e}"
+        if max_abs_diff is not None
+        else f"(max |difference| {parity.max_abs_diff:.1e}, no tolerance at this precision)"
+    )
     print(
-        f"✓ {parity.candidate} matches {parity.reference} within {max_abs_diff:.0e} on all "
+        f"✓ {parity.candidate} matches {parity.reference} {within} on all "
         f"{parity.samples:,} samples, labels agreeing on at least {min_agreement:.2%}"
     )

@@ -198,3 +198,59 @@ def plot_forecasts(
     axes[1].legend(frameon=False, fontsize=9)
     figure.tight_layout()
     return figure
+
+
+def plot_validation_accuracy(histories: dict[str, dict[str, Sequence[float]]]) -> plt.Figure:
+    """Validation accuracy per epoch, one line per model."""
+    figure, axis = plt.subplots(figsize=(6, 3.5))
+    for name, history in histories.items():
+        accuracy = 100 * np.asarray(history["val_accuracy"])
+        axis.plot(np.arange(1, len(accuracy) + 1), accuracy, marker="o", label=name)
+    axis.set_xlabel("epoch")
+    axis.set_ylabel("validation accuracy (%)")
+    axis.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
+    axis.spines[["top", "right"]].set_visible(False)
+    axis.legend(frameon=False)
+    figure.tight_layout()
+    return figure
+
+
+def plot_accuracy_vs_latency(points: pd.DataFrame) -> plt.Figure:
+    """Test accuracy against batch-1 latency, a marker per row (area ∝ file size), coloured by model."""
+    figure, axis = plt.subplots(figsize=(9, 5))
+    area_per_megabyte = 400 / points["megabytes"].max()
+    for model, rows in points.groupby("model", sort=False):
+        axis.scatter(
+            rows["p50_ms"],
+            100 * rows["accuracy"],
+            s=20 + area_per_megabyte * rows["megabytes"],
+            alpha=0.6,
+            label=model,
+        )
+        for row in rows.itertuples():
+            axis.annotate(
+                row.runtime,
+                (row.p50_ms, 100 * row.accuracy),
+                fontsize=7,
+                xytext=(4, 4),
+                textcoords="offset points",
+            )
+    axis.set_xscale("log")
+    axis.set_xlabel("latency at batch 1, median (ms, log scale)")
+    axis.set_ylabel("test accuracy (%)")
+    axis.spines[["top", "right"]].set_visible(False)
+    axis.legend(frameon=False, title="model (area: file size)")
+    figure.tight_layout()
+    return figure
+
+
+def plot_file_sizes(megabytes: dict[str, float]) -> plt.Figure:
+    """Horizontal bars of model file sizes in megabytes, largest at the top."""
+    names = sorted(megabytes, key=megabytes.get)
+    figure, axis = plt.subplots(figsize=(7, 0.35 * len(names) + 1))
+    bars = axis.barh(names, [megabytes[name] for name in names])
+    axis.bar_label(bars, fmt="%.2f MB", padding=3, fontsize=8)
+    axis.set_xlabel("file size (MB)")
+    axis.spines[["top", "right"]].set_visible(False)
+    figure.tight_layout()
+    return figure

@@ -31,6 +31,7 @@ def load_results() -> dict[str, dict]:
 # How long each notebook may take to execute on the course's 2-core machine: the build's time budget.
 BUDGET_SECONDS = {
     "01_mnist_pytorch_to_tensorflow": 150,
+    "01b_mnist_deeper_smaller_faster": 480,
     "02_imdb_keras_to_pytorch": 420,
     "03_aapl_keras_to_scikit_learn": 45,
     "results": 15,

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from helpers import mnist
 from helpers.download import DatasetError, sha256_of
@@ -227,3 +228,10 @@ def test_real_mnist_from_offline_copy_then_cache() -> None:
     mean, std = mnist.pixel_statistics(data.train_images)
     assert (round(mean, 4), round(std, 4)) == (0.1307, 0.3081)  # the well-known MNIST statistics
     assert mnist.load_mnist().source == mnist.FROM_CACHE
+
+
+def test_as_tensors_standardises_into_float32_nchw_and_int64_labels():
+    images, labels = mnist.as_tensors(IMAGES, LABELS, 100.0, 50.0)
+    assert images.dtype == torch.float32 and tuple(images.shape) == (3, 1, 28, 28)
+    assert labels.dtype == torch.int64 and labels.tolist() == LABELS.tolist()
+    np.testing.assert_allclose(images[1, 0].numpy(), (IMAGES[1] / 255 - 100.0) / 50.0, rtol=1e-6)

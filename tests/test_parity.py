@@ -82,3 +82,19 @@ def test_forecasts_compare_by_direction_when_told():
     assert parity.disagreements == 1 and parity.max_abs_diff == pytest.approx(4e-4)
     # 0.5 threshold sees no change
     assert compare(reference, flipped, names=("Keras", "ONNX")).disagreements == 0
+
+
+def test_labels_only_parity_ignores_differences_but_not_agreement(capsys):
+    logits = np.tile(np.array([[3.0, 0.0]], dtype=np.float32), (200, 1))
+    rounded = logits + 0.5  # as an 8-bit model might move every logit
+    assert_parity(
+        compare(logits, rounded, names=("float", "int8")), max_abs_diff=None, min_agreement=0.995
+    )
+    assert "max |difference| 5.0e-01, no tolerance at this precision" in capsys.readouterr().out
+    rounded[:2] = [0.0, 1.0]
+    with pytest.raises(AssertionError, match="label agreement 99.0000% is below 99.50%"):
+        assert_parity(
+            compare(logits, rounded, names=("float", "int8")),
+            max_abs_diff=None,
+            min_agreement=0.995,
+        )

@@ -108,3 +108,35 @@ def test_figures_leave_their_titles_to_the_chapters_captions():
     ]
     assert [figure.get_suptitle() for figure in figures] == [""] * len(figures)
     assert [figure.axes[0].get_title() for figure in figures[1:]] == [""] * (len(figures) - 1)
+
+
+def test_validation_accuracy_draws_one_line_per_model_in_percent():
+    figure = plots.plot_validation_accuracy(
+        {"small": {"val_accuracy": [0.9, 0.95]}, "deep": {"val_accuracy": [0.92, 0.99]}}
+    )
+    lines = figure.axes[0].get_lines()
+    assert [line.get_label() for line in lines] == ["small", "deep"]
+    np.testing.assert_allclose(lines[1].get_ydata(), [92, 99])
+
+
+def test_accuracy_vs_latency_marks_each_row_with_area_growing_with_size():
+    points = pd.DataFrame(
+        {
+            "model": ["a", "a", "b"],
+            "runtime": ["ORT", "ORT int8", "ORT"],
+            "accuracy": [0.99, 0.985, 0.995],
+            "p50_ms": [0.5, 0.3, 1.2],
+            "megabytes": [1.7, 0.45, 3.0],
+        }
+    )
+    axis = plots.plot_accuracy_vs_latency(points).axes[0]
+    sizes = np.concatenate([collection.get_sizes() for collection in axis.collections])
+    assert len(sizes) == 3 and sizes[0] > sizes[1] and sizes[2] == sizes.max()
+    assert [text.get_text() for text in axis.texts] == ["ORT", "ORT int8", "ORT"]
+    assert axis.get_xscale() == "log"
+
+
+def test_file_sizes_bars_are_sorted_and_labelled():
+    axis = plots.plot_file_sizes({"float": 1.7, "int8": 0.45, "fp16": 0.9}).axes[0]
+    assert [label.get_text() for label in axis.get_yticklabels()] == ["int8", "fp16", "float"]
+    assert [text.get_text() for text in axis.texts] == ["0.45 MB", "0.90 MB", "1.70 MB"]

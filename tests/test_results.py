@@ -18,6 +18,7 @@ from helpers.results import (
 
 CHAPTERS = {
     "chapter1_mnist": REPO_ROOT / "notebooks" / "01_mnist_pytorch_to_tensorflow.ipynb",
+    "chapter1_bonus": REPO_ROOT / "notebooks" / "01b_mnist_deeper_smaller_faster.ipynb",
     "chapter2_imdb": REPO_ROOT / "notebooks" / "02_imdb_keras_to_pytorch.ipynb",
     "chapter3_aapl": REPO_ROOT / "notebooks" / "03_aapl_keras_to_scikit_learn.ipynb",
 }
@@ -73,6 +74,18 @@ def test_committed_parity_holds(chapter):
     for framework in figures["max_abs_diff"]:
         assert figures["max_abs_diff"][framework] <= 1e-4, framework
         assert figures["label_agreement"][framework] >= 0.9999, framework
+
+
+def test_committed_bonus_meets_its_accuracy_and_int8_goals():
+    figures = committed("chapter1_bonus")
+    assert figures["test_accuracy"][figures["best_model"]] >= 0.995
+    static = {name: q for name, q in figures["quantized"].items() if name.endswith(", MinMax")}
+    assert len(static) == 2, "the chapter's CNN and the best model are quantized"
+    for name, quantized in static.items():
+        model = name.removesuffix(", MinMax")
+        assert quantized["megabytes"] <= 0.3 * figures["onnx_megabytes"][model], name
+        assert figures["test_accuracy"][model] - quantized["test_accuracy"] <= 0.002, name
+        assert quantized["agreement_with_float"] >= 0.995, name
 
 
 def test_forecast_ratios_follow_from_the_errors_and_stay_plausible():

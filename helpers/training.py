@@ -1,0 +1,66 @@
+"""Training a PyTorch classifier on in-memory tensors: the loop chapter 1 and its bonus share."""
+
+import math
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+
+BATCH_SIZE = 128
+
+
+def evaluate(model, images, labels, batch_size=1_000):
+    """Mean cross-entropy loss and accuracy of model on a labelled set."""
+    model.eval()
+    with torch.no_grad():
+        batches = [images[i : i + batch_size] for i in range(0, len(images), batch_size)]
+        logits = torch.cat([model(batch) for batch in batches])
+    accuracy = (logits.argmax(1) == labels).float().mean().item()
+    return F.cross_entropy(logits, labels).item(), accuracy
+
+
+def train_one_epoch(model, optimizer, scheduler, images, labels):
+    """One pass over shuffled mini-batches; returns mean training loss and accuracy."""
+    model.train()
+    order = torch.randperm(len(images))
+    total_loss, correct = 0.0, 0
+    for start in range(0, len(images), BATCH_SIZE):
+        batch = order[start : start + BATCH_SIZE]
+        inputs = images[batch].contiguous(memory_format=torch.channels_last)
+        logits = model(inputs)
+        loss = F.cross_entropy(logits, labels[batch])
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        scheduler.step()
+        total_loss += loss.item() * len(batch)
+        correct += (logits.argmax(1) == labels[batch]).sum().item()
+    return total_loss / len(images), correct / len(images)
+
+
+def fit(model, train, validation, epochs, max_lr=3e-3):
+    """Train with AdamW and a one-cycle schedule, a progress bar per run; return history and seconds."""
+    (images, labels), (val_images, val_labels) = train, validation
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=1e-4)
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer,
+        max_lr=max_lr,
+        epochs=epochs,
+        steps_per_epoch=math.ceil(len(images) / BATCH_SIZE),
+    )
+    history = {"train_loss": [], "train_accuracy": [], "val_loss": [], "val_accuracy": []}
+    started = time.perf_counter()
+    progress = tqdm(range(1, epochs + 1), desc="Training", unit="epoch", file=sys.stdout)
+    for _ in progress:
+        train_loss, train_accuracy = train_one_epoch(model, optimizer, scheduler, images, labels)
+        val_loss, val_accuracy = evaluate(model, val_images, val_labels)
+        for key, value in zip(
+            history, (train_loss, train_accuracy, val_loss, val_accuracy), strict=True
+        ):
+            history[key].append(value)
+        progress.set_postfix(
+            loss=f"{train_loss:.4f}", val_loss=f"{val_loss:.4f}", val_accuracy=f"{val_accuracy:.2%}"
+        )
+    return history, time.perf_counter() - started

@@ -1,0 +1,55 @@
+"""The bonus notebook's runtimes: ONNX Runtime with fixed threads and levels, LiteRT at any batch size."""
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pytest
+from onnx import TensorProto, helper
+
+from helpers import runtimes
+
+
+def write_doubling_model(path):
+    """An ONNX model computing x + x over a (batch, 3) float input."""
+    graph = helper.make_graph(
+        [helper.make_node("Add", ["x", "x"], ["y"])],
+        "doubling",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 3])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 3])],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=9)
+    onnx.save(model, path)
+    return path
+
+
+@pytest.mark.parametrize("level", ["ORT_DISABLE_ALL", "ORT_ENABLE_BASIC", "ORT_ENABLE_ALL"])
+def test_onnxruntime_predictor_runs_at_each_level_and_saves_the_optimized_graph(tmp_path, level):
+    path = write_doubling_model(tmp_path / "double.onnx")
+    saved = tmp_path / "optimized.onnx"
+    predict = runtimes.onnxruntime_predictor(
+        path, threads=1, level=getattr(ort.GraphOptimizationLevel, level), save_optimized_to=saved
+    )
+    batch = np.arange(6, dtype=np.float32).reshape(2, 3)
+    np.testing.assert_array_equal(predict(batch), 2 * batch)
+    onnx.checker.check_model(onnx.load(saved))
+    np.testing.assert_array_equal(
+        runtimes.onnxruntime_predictor(saved, threads=1)(batch), 2 * batch
+    )
+
+
+def test_tflite_predictor_resizes_for_each_new_batch_size(tmp_path):
+    tf = pytest.importorskip("tensorflow")
+
+    @tf.function(input_signature=[tf.TensorSpec([1, 3], tf.float32)])
+    def double(x):
+        return x * 2.0
+
+    converter = tf.lite.TFLiteConverter.from_concrete_functions(
+        [double.get_concrete_function()], double
+    )
+    path = tmp_path / "double.tflite"
+    path.write_bytes(converter.convert())
+    predict = runtimes.tflite_predictor(path, threads=1)
+    for rows in (1, 4, 4, 2):
+        batch = np.arange(3 * rows, dtype=np.float32).reshape(rows, 3)
+        np.testing.assert_array_equal(predict(batch), 2 * batch)
