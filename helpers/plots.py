@@ -216,8 +216,12 @@ def plot_validation_accuracy(histories: dict[str, dict[str, Sequence[float]]]) -
 
 
 def plot_accuracy_vs_latency(points: pd.DataFrame) -> plt.Figure:
-    """Test accuracy against batch-1 latency, a marker per row (area ∝ file size), coloured by model."""
-    figure, axis = plt.subplots(figsize=(9, 5))
+    """Test accuracy against batch-1 latency, a marker per row (area ∝ file size), coloured by model.
+
+    Labels of points at about the same accuracy (to 0.1 points) fan out above and below them, joined by
+    thin lines.
+    """
+    figure, axis = plt.subplots(figsize=(9, 6))
     area_per_megabyte = 400 / points["megabytes"].max()
     for model, rows in points.groupby("model", sort=False):
         axis.scatter(
@@ -227,19 +231,32 @@ def plot_accuracy_vs_latency(points: pd.DataFrame) -> plt.Figure:
             alpha=0.6,
             label=model,
         )
-        for row in rows.itertuples():
+    for _, same_accuracy in points.groupby(points["accuracy"].round(3), sort=False):
+        for rank, row in enumerate(same_accuracy.sort_values("p50_ms").itertuples()):
+            side = 1 if rank % 2 == 0 else -1
             axis.annotate(
                 row.runtime,
                 (row.p50_ms, 100 * row.accuracy),
-                fontsize=7,
-                xytext=(4, 4),
+                xytext=(0, side * (14 + 11 * (rank // 2))),
                 textcoords="offset points",
+                fontsize=7,
+                ha="center",
+                va="bottom" if side > 0 else "top",
+                arrowprops={"arrowstyle": "-", "lw": 0.4, "color": "grey"},
             )
     axis.set_xscale("log")
+    ticks = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100)
+    low, high = points["p50_ms"].min(), points["p50_ms"].max()
+    axis.set_xticks([t for t in ticks if low / 2 <= t <= high * 2], minor=False)
+    axis.xaxis.set_major_formatter(plt.FuncFormatter(lambda value, _: f"{value:g}"))
+    axis.xaxis.set_minor_formatter(plt.NullFormatter())
+    axis.margins(x=0.12, y=0.35)
     axis.set_xlabel("latency at batch 1, median (ms, log scale)")
     axis.set_ylabel("test accuracy (%)")
     axis.spines[["top", "right"]].set_visible(False)
-    axis.legend(frameon=False, title="model (area: file size)")
+    axis.legend(
+        frameon=False, title="model (area: file size)", loc="upper left", bbox_to_anchor=(1, 1)
+    )
     figure.tight_layout()
     return figure
 
