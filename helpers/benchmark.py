@@ -5,7 +5,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-import onnxruntime as ort
+
+from helpers import runtimes
 
 
 @dataclass(frozen=True)
@@ -34,11 +35,7 @@ def run_in_batches(
 
 def run_onnx_in_batches(onnx_path, inputs: np.ndarray, batch_size: int = 1000) -> TimedRun:
     """Run an ONNX file in ONNX Runtime on the CPU over inputs, fed to its one input, batch by batch."""
-    session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
-    input_name = session.get_inputs()[0].name
-    return run_in_batches(
-        lambda batch: session.run(None, {input_name: batch})[0], inputs, batch_size
-    )
+    return run_in_batches(runtimes.onnxruntime_predictor(onnx_path), inputs, batch_size)
 
 
 @dataclass(frozen=True)

@@ -11,14 +11,15 @@ Predict = Callable[[np.ndarray], np.ndarray]
 
 def onnxruntime_predictor(
     onnx_path: Path,
-    threads: int,
+    threads: int | None = None,
     level: ort.GraphOptimizationLevel = ort.GraphOptimizationLevel.ORT_ENABLE_ALL,
     save_optimized_to: Path | None = None,
 ) -> Predict:
-    """ONNX Runtime on the CPU at one graph optimization level, optionally saving the optimized graph."""
+    """ONNX Runtime on the CPU at one optimization level, on threads (None: its default), maybe saving the graph."""
     options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
+    if threads is not None:
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
     options.graph_optimization_level = level
     if save_optimized_to is not None:
         options.optimized_model_filepath = str(save_optimized_to)

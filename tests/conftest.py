@@ -1,4 +1,4 @@
-"""Shared fixtures: the time-budget report, an empty data cache, a loopback download mirror."""
+"""Shared fixtures: the time-budget report, an empty data cache, a loopback download mirror, a tiny ONNX model."""
 
 import functools
 import http.server
@@ -6,7 +6,9 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import onnx
 import pytest
+from onnx import TensorProto, helper
 
 from helpers.paths import REPO_ROOT, writes_into_repository
 from helpers.results import load_notebook_times, notebook_times_path, time_budget_report
@@ -59,3 +61,24 @@ def mirror_url(mirror_folder: Path) -> Iterator[str]:
         thread.start()
         yield f"http://127.0.0.1:{server.server_port}/"
         server.shutdown()
+
+
+@pytest.fixture
+def doubling_onnx(tmp_path: Path):
+    """Write an ONNX model computing x + x over a (batch, width) float input named input_name; return its path."""
+
+    def write(input_name: str = "x", width: int = 1) -> Path:
+        graph = helper.make_graph(
+            [helper.make_node("Add", [input_name, input_name], ["twice"])],
+            "doubling",
+            [helper.make_tensor_value_info(input_name, TensorProto.FLOAT, ["batch", width])],
+            [helper.make_tensor_value_info("twice", TensorProto.FLOAT, ["batch", width])],
+        )
+        path = tmp_path / f"double_{input_name}.onnx"
+        onnx.save(
+            helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=9),
+            path,
+        )
+        return path
+
+    return write

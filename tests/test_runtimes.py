@@ -4,27 +4,15 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 import pytest
-from onnx import TensorProto, helper
 
 from helpers import runtimes
 
 
-def write_doubling_model(path):
-    """An ONNX model computing x + x over a (batch, 3) float input."""
-    graph = helper.make_graph(
-        [helper.make_node("Add", ["x", "x"], ["y"])],
-        "doubling",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 3])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 3])],
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=9)
-    onnx.save(model, path)
-    return path
-
-
 @pytest.mark.parametrize("level", ["ORT_DISABLE_ALL", "ORT_ENABLE_BASIC", "ORT_ENABLE_ALL"])
-def test_onnxruntime_predictor_runs_at_each_level_and_saves_the_optimized_graph(tmp_path, level):
-    path = write_doubling_model(tmp_path / "double.onnx")
+def test_onnxruntime_predictor_runs_at_each_level_and_saves_the_optimized_graph(
+    tmp_path, doubling_onnx, level
+):
+    path = doubling_onnx(width=3)
     saved = tmp_path / "optimized.onnx"
     predict = runtimes.onnxruntime_predictor(
         path, threads=1, level=getattr(ort.GraphOptimizationLevel, level), save_optimized_to=saved
