@@ -195,9 +195,14 @@ def load_imdb() -> ImdbData:
     )
 
 
+def without_html_breaks(text: str) -> str:
+    """The review with each HTML line break (<br />, <br>) replaced by a space."""
+    return _LINE_BREAK.sub(" ", text)
+
+
 def clean_review(text: str) -> str:
     """Lowercase, drop <br> tags, keep words of letters/digits with inner apostrophes (’ ´ ` as '), single-spaced."""
-    text = _LINE_BREAK.sub(" ", text).lower().translate(_APOSTROPHES)
+    text = without_html_breaks(text).lower().translate(_APOSTROPHES)
     return " ".join(_WORD.findall(text))
 
 
@@ -231,6 +236,41 @@ def encode(texts: Iterable[str], vocabulary: dict[str, int], sequence_length: in
     for number, ids in enumerate(rows):
         encoded[number, sequence_length - len(ids) :] = ids
     return encoded
+
+
+def balanced_sample(
+    labels: np.ndarray, size: int, seed: int, exclude: np.ndarray | None = None
+) -> np.ndarray:
+    """Indices of size examples drawn at random, labels alternating 0, 1, 0, ...: every even prefix is balanced."""
+    if size % 2:
+        raise ValueError(
+            f"size must be even to hold as many negative as positive reviews, not {size}"
+        )
+    rng = np.random.default_rng(seed)
+    allowed = np.ones(len(labels), dtype=bool)
+    if exclude is not None:
+        allowed[exclude] = False
+    per_label = []
+    for label in (0, 1):
+        candidates = np.flatnonzero(allowed & (labels == label))
+        if len(candidates) < size // 2:
+            raise ValueError(
+                f"only {len(candidates):,} examples of label {label} left, {size // 2:,} asked"
+            )
+        per_label.append(rng.choice(candidates, size // 2, replace=False))
+    return np.stack(per_label, axis=1).reshape(-1)
+
+
+def initial_embeddings(vocabulary: dict[str, int], word_vectors, seed: int) -> np.ndarray:
+    """Float32 rows for ids 0..len(vocabulary)+1: zero padding, word2vec vectors where known, else small noise."""
+    matrix = np.random.default_rng(seed).normal(
+        0, 0.05, (FIRST_WORD_ID + len(vocabulary), word_vectors.vector_size)
+    )
+    matrix[PADDING_ID] = 0
+    for word, index in vocabulary.items():
+        if word in word_vectors:
+            matrix[index] = word_vectors[word]
+    return matrix.astype(np.float32)
 
 
 def save_preprocessing(path: Path, vocabulary: dict[str, int], sequence_length: int) -> None:

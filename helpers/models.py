@@ -1,5 +1,6 @@
-"""Chapter 1's digit classifier, shared with its bonus notebook, which compares deeper ones with it."""
+"""The chapters' models that their bonus notebooks train again: chapter 1's digit CNN, chapter 2's review LSTM."""
 
+import numpy as np
 from torch import nn
 
 
@@ -29,3 +30,21 @@ class DigitCNN(nn.Module):
     def forward(self, images):
         features = self.features(images)
         return self.classifier(features.reshape(-1, 64 * 7 * 7))
+
+
+def review_sentiment_lstm(initial_embeddings: np.ndarray, sequence_length: int, mask_padding=False):
+    """Chapter 2's Keras classifier: word2vec-initialised embedding, bidirectional LSTM, max over time, sigmoid."""
+    import keras  # imported here: chapter 1 and its bonus need only PyTorch
+
+    tokens = keras.Input(shape=(sequence_length,), dtype="int32", name="tokens")
+    x = keras.layers.Embedding(
+        *initial_embeddings.shape,
+        embeddings_initializer=keras.initializers.Constant(initial_embeddings),
+        mask_zero=mask_padding,
+    )(tokens)
+    x = keras.layers.SpatialDropout1D(0.2)(x)
+    x = keras.layers.Bidirectional(keras.layers.LSTM(64, return_sequences=True))(x)
+    x = keras.layers.GlobalMaxPooling1D()(x)
+    x = keras.layers.Dropout(0.5)(x)
+    positive = keras.layers.Dense(1, activation="sigmoid", name="positive")(x)
+    return keras.Model(tokens, positive, name="review_sentiment")

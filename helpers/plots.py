@@ -51,10 +51,10 @@ def plot_class_balance(
 
 
 def plot_learning_curves(history: dict[str, Sequence[float]]) -> plt.Figure:
-    """Each metric per epoch (loss, and accuracy when recorded), training against validation, side by side."""
+    """Each metric per epoch (or at the fractional epochs in history["epoch"]), training against validation."""
     metrics = [key.removeprefix("train_") for key in history if key.startswith("train_")]
     figure, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 3.5), squeeze=False)
-    epochs = np.arange(1, len(history["train_loss"]) + 1)
+    epochs = history.get("epoch", np.arange(1, len(history["train_loss"]) + 1))
     for axis, metric in zip(axes.flat, metrics, strict=True):
         scale = 100 if metric == "accuracy" else 1
         for split in ("train", "val"):
@@ -64,7 +64,7 @@ def plot_learning_curves(history: dict[str, Sequence[float]]) -> plt.Figure:
             )
         axis.set_xlabel("epoch")
         axis.set_ylabel("accuracy (%)" if metric == "accuracy" else metric)
-        axis.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
+        axis.xaxis.set_major_locator(plt.MaxNLocator(integer="epoch" not in history))
         axis.spines[["top", "right"]].set_visible(False)
         axis.legend(frameon=False)
     figure.tight_layout()
@@ -269,5 +269,46 @@ def plot_file_sizes(megabytes: dict[str, float]) -> plt.Figure:
     axis.bar_label(bars, fmt="%.2f MB", padding=3, fontsize=8)
     axis.set_xlabel("file size (MB)")
     axis.spines[["top", "right"]].set_visible(False)
+    figure.tight_layout()
+    return figure
+
+
+def plot_accuracy_vs_training_size(
+    curves: dict[str, dict[int, float]], reference: tuple[str, int, float] | None = None
+) -> plt.Figure:
+    """Test accuracy against the number of labelled training reviews (log scale), a line per model.
+
+    reference: (label, size, accuracy) of one more result drawn as a lone star, e.g. a model trained elsewhere.
+    """
+    figure, axis = plt.subplots(figsize=(7, 4))
+    for name, accuracies in curves.items():
+        sizes = sorted(accuracies)
+        values = [100 * accuracies[size] for size in sizes]
+        axis.plot(sizes, values, marker="o", label=name)
+        for size, value in zip(sizes, values, strict=True):
+            axis.annotate(
+                f"{value:.1f}",
+                (size, value),
+                xytext=(0, 6),
+                textcoords="offset points",
+                ha="center",
+                fontsize=8,
+            )
+    if reference is not None:
+        label, size, accuracy = reference
+        axis.scatter(
+            [size], [100 * accuracy], marker="*", s=160, color="black", label=label, zorder=3
+        )
+    axis.set_xscale("log")
+    sizes = sorted({size for accuracies in curves.values() for size in accuracies})
+    ticks = sizes + ([reference[1]] if reference is not None else [])
+    axis.set_xticks(ticks)
+    axis.xaxis.set_major_formatter(plt.FuncFormatter(lambda value, _: f"{value:,.0f}"))
+    axis.xaxis.set_minor_formatter(plt.NullFormatter())
+    axis.axhline(50, color="grey", linestyle=":", linewidth=1)
+    axis.set_xlabel("labelled training reviews (log scale)")
+    axis.set_ylabel("test accuracy (%)")
+    axis.spines[["top", "right"]].set_visible(False)
+    axis.legend(frameon=False, loc="lower right")
     figure.tight_layout()
     return figure

@@ -1,6 +1,8 @@
 """Keeping libraries' console chatter out of the chapters, one block at a time."""
 
 import contextlib
+import io
+import logging
 import os
 import sys
 import warnings
@@ -30,3 +32,15 @@ def slice_deprecation_ignored() -> Iterator[None]:
             "ignore", message="Using a non-tuple sequence for multidimensional indexing"
         )
         yield
+
+
+@contextlib.contextmanager
+def python_chatter_hidden() -> Iterator[None]:
+    """Inside the block, drop Python log records below ERROR and what Python code prints; exceptions still raise."""
+    # ONNX Runtime's quantizer and transformer optimizer log advice and print shape-inference notes
+    logging.disable(logging.WARNING)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            yield
+    finally:
+        logging.disable(logging.NOTSET)

@@ -4,7 +4,7 @@ import json
 from pathlib import Path
 
 from helpers.download import atomic_write
-from helpers.paths import results_dir
+from helpers.paths import REPO_ROOT, results_dir
 
 
 def results_path(chapter: str) -> Path:
@@ -21,6 +21,11 @@ def save_results(chapter: str, figures: dict) -> Path:
     return path
 
 
+def committed_results(chapter: str) -> dict:
+    """One chapter's headline figures as committed in the repository (results/), wherever this run writes."""
+    return json.loads((REPO_ROOT / "results" / f"{chapter}.json").read_text())
+
+
 def load_results() -> dict[str, dict]:
     """All chapters' headline figures, keyed by chapter name."""
     return {
@@ -33,6 +38,7 @@ BUDGET_SECONDS = {
     "01_mnist_pytorch_to_tensorflow": 150,
     "01b_mnist_deeper_smaller_faster": 480,
     "02_imdb_keras_to_pytorch": 420,
+    "02b_imdb_pretrained_transformer": 720,
     "03_aapl_keras_to_scikit_learn": 45,
     "results": 15,
 }

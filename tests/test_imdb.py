@@ -329,3 +329,28 @@ def test_real_imdb_from_offline_copy_then_cache() -> None:
         again.train_texts == data.train_texts
         and again.test_labels.tolist() == data.test_labels.tolist()
     )
+
+
+def test_balanced_sample_alternates_labels_and_respects_exclusions() -> None:
+    labels = np.array([0] * 10 + [1] * 6)
+    excluded = np.array([10, 11])  # two of the positives
+    sample = imdb.balanced_sample(labels, 8, seed=1, exclude=excluded)
+    assert labels[sample].tolist() == [0, 1] * 4  # every even prefix balanced
+    assert len(set(sample.tolist())) == 8 and not set(sample.tolist()) & {10, 11}
+    np.testing.assert_array_equal(sample, imdb.balanced_sample(labels, 8, seed=1, exclude=excluded))
+    with pytest.raises(ValueError, match="only 4 examples of label 1"):
+        imdb.balanced_sample(labels, 10, seed=1, exclude=excluded)
+    with pytest.raises(ValueError, match="even"):
+        imdb.balanced_sample(labels, 7, seed=1)
+
+
+def test_initial_embeddings_copy_known_vectors_and_zero_the_padding() -> None:
+    from gensim.models import KeyedVectors
+
+    vectors = KeyedVectors(vector_size=3)
+    vectors.add_vectors(["good", "film"], np.array([[1, 2, 3], [4, 5, 6]], dtype=np.float32))
+    matrix = imdb.initial_embeddings({"good": 2, "film": 3, "unseen": 4}, vectors, seed=0)
+    assert matrix.shape == (5, 3) and matrix.dtype == np.float32
+    assert matrix[imdb.PADDING_ID].tolist() == [0, 0, 0]
+    assert matrix[2].tolist() == [1, 2, 3] and matrix[3].tolist() == [4, 5, 6]
+    assert 0 < np.abs(matrix[[imdb.OOV_ID, 4]]).max() < 0.5  # small noise where nothing is known

@@ -140,3 +140,22 @@ def test_file_sizes_bars_are_sorted_and_labelled():
     axis = plots.plot_file_sizes({"float": 1.7, "int8": 0.45, "fp16": 0.9}).axes[0]
     assert [label.get_text() for label in axis.get_yticklabels()] == ["int8", "fp16", "float"]
     assert [text.get_text() for text in axis.texts] == ["0.45 MB", "0.90 MB", "1.70 MB"]
+
+
+def test_learning_curves_at_fractional_epochs_use_them_as_x():
+    history = {"epoch": [0.5, 1.0, 1.5], "train_loss": [3, 2, 1], "val_loss": [3, 2, 2]}
+    lines = plots.plot_learning_curves(history).axes[0].get_lines()
+    np.testing.assert_allclose(lines[0].get_xdata(), [0.5, 1.0, 1.5])
+
+
+def test_accuracy_vs_training_size_draws_a_line_per_model_and_the_reference_star():
+    figure = plots.plot_accuracy_vs_training_size(
+        {"transformer": {500: 0.8, 250: 0.7}, "LSTM": {250: 0.55, 500: 0.6}},
+        reference=("chapter 2", 20_000, 0.89),
+    )
+    axis = figure.axes[0]
+    lines = [line for line in axis.get_lines() if line.get_label() in ("transformer", "LSTM")]
+    assert [line.get_xdata().tolist() for line in lines] == [[250, 500], [250, 500]]
+    np.testing.assert_allclose(lines[0].get_ydata(), [70, 80])
+    assert axis.collections[0].get_offsets().tolist() == [[20_000, 89]]
+    assert axis.get_xscale() == "log" and figure.get_suptitle() == ""

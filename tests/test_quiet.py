@@ -6,7 +6,11 @@ import warnings
 import pytest
 import torch
 
-from helpers.quiet import silence_native_stderr, slice_deprecation_ignored
+from helpers.quiet import (
+    python_chatter_hidden,
+    silence_native_stderr,
+    slice_deprecation_ignored,
+)
 
 CHILD = """
 import os
@@ -61,3 +65,19 @@ def test_importing_the_lstm_converter_leaves_the_warning_filters_alone():
     )
     child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert child.stdout.strip() == "True"
+
+
+def test_python_chatter_is_hidden_inside_the_block_only(capsys, caplog):
+    import logging
+
+    with python_chatter_hidden():
+        print("advice")
+        logging.getLogger("quantizer").warning("consider pre-processing")
+        logging.getLogger("quantizer").error("a real error")
+    print("after")
+    logging.getLogger("quantizer").warning("logged again")
+    assert capsys.readouterr().out == "after\n"
+    assert [record.getMessage() for record in caplog.records] == ["a real error", "logged again"]
+    with pytest.raises(ValueError), python_chatter_hidden():
+        raise ValueError("still raised")
+    assert logging.root.manager.disable == logging.NOTSET

@@ -9,6 +9,7 @@ import pytest
 from helpers.paths import REPO_ROOT
 from helpers.results import (
     BUDGET_SECONDS,
+    committed_results,
     load_notebook_times,
     load_results,
     save_notebook_time,
@@ -20,6 +21,7 @@ CHAPTERS = {
     "chapter1_mnist": REPO_ROOT / "notebooks" / "01_mnist_pytorch_to_tensorflow.ipynb",
     "chapter1_bonus": REPO_ROOT / "notebooks" / "01b_mnist_deeper_smaller_faster.ipynb",
     "chapter2_imdb": REPO_ROOT / "notebooks" / "02_imdb_keras_to_pytorch.ipynb",
+    "chapter2_bonus": REPO_ROOT / "notebooks" / "02b_imdb_pretrained_transformer.ipynb",
     "chapter3_aapl": REPO_ROOT / "notebooks" / "03_aapl_keras_to_scikit_learn.ipynb",
 }
 ACCURACY_TARGETS = {"chapter1_mnist": 0.992, "chapter2_imdb": 0.889}
@@ -31,11 +33,6 @@ def test_save_and_load_round_trip(tmp_path, monkeypatch):
     assert path == tmp_path / "results" / "chapter9.json"
     assert load_results() == {"chapter9": {"accuracy": {"A": 0.5}}}
     assert [p.name for p in path.parent.iterdir()] == ["chapter9.json"]
-
-
-def committed(chapter: str) -> dict:
-    """The results file a chapter's last full run wrote into the repository."""
-    return json.loads((REPO_ROOT / "results" / f"{chapter}.json").read_text())
 
 
 def printed(notebook: Path) -> dict:
@@ -58,18 +55,18 @@ def test_reading_results_that_do_not_exist_creates_nothing(tmp_path, monkeypatch
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_committed_results_match_the_notebook_output(chapter):
-    assert committed(chapter) == printed(CHAPTERS[chapter])
+    assert committed_results(chapter) == printed(CHAPTERS[chapter])
 
 
 @pytest.mark.parametrize("chapter", ACCURACY_TARGETS)
 def test_committed_accuracies_meet_the_targets(chapter):
-    for framework, accuracy in committed(chapter)["accuracy"].items():
+    for framework, accuracy in committed_results(chapter)["accuracy"].items():
         assert accuracy >= ACCURACY_TARGETS[chapter], framework
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_committed_parity_holds(chapter):
-    figures = committed(chapter)
+    figures = committed_results(chapter)
     assert figures["max_abs_diff"], "every chapter crosses at least once"
     for framework in figures["max_abs_diff"]:
         assert figures["max_abs_diff"][framework] <= 1e-4, framework
@@ -77,7 +74,7 @@ def test_committed_parity_holds(chapter):
 
 
 def test_committed_bonus_meets_its_accuracy_and_int8_goals():
-    figures = committed("chapter1_bonus")
+    figures = committed_results("chapter1_bonus")
     assert figures["test_accuracy"][figures["best_model"]] >= 0.995
     static = {name: q for name, q in figures["quantized"].items() if name.endswith(", MinMax")}
     assert len(static) == 2, "the chapter's CNN and the best model are quantized"
@@ -88,8 +85,27 @@ def test_committed_bonus_meets_its_accuracy_and_int8_goals():
         assert quantized["agreement_with_float"] >= 0.995, name
 
 
+def test_committed_transformer_bonus_meets_its_int8_goals_and_reports_the_data_size_comparison():
+    figures = committed_results("chapter2_bonus")
+    runtimes = figures["runtimes"]
+    float_accuracy = runtimes["MiniLM, ONNX Runtime"]["accuracy"]
+    assert runtimes["MiniLM, PyTorch"]["accuracy"] == float_accuracy, "parity: the same labels"
+    assert float_accuracy - runtimes["MiniLM, ONNX Runtime int8"]["accuracy"] <= 0.005
+    assert figures["int8_megabytes"] <= 0.3 * figures["onnx_megabytes"]
+    sizes = figures["accuracy_by_training_reviews"]
+    assert set(sizes) == {"MiniLM", "LSTM"} and set(sizes["MiniLM"]) == set(sizes["LSTM"])
+    assert str(figures["training_reviews"]) in sizes["MiniLM"], "the fine-tuned model is a point"
+    assert sizes["MiniLM"][str(figures["training_reviews"])] == float_accuracy
+
+
+def test_committed_results_are_read_from_the_repository_wherever_runs_write(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_OUTPUT_DIR", str(tmp_path))
+    expected = json.loads((REPO_ROOT / "results" / "chapter2_imdb.json").read_text())
+    assert committed_results("chapter2_imdb") == expected
+
+
 def test_forecast_ratios_follow_from_the_errors_and_stay_plausible():
-    figures = committed("chapter3_aapl")
+    figures = committed_results("chapter3_aapl")
     rmse = figures["test_rmse_usd"]
     assert {"persistence", "moving average (5 days)"} <= set(rmse), "the baselines are reported"
     lstm = next(name for name in rmse if name.startswith("LSTM"))
