@@ -152,3 +152,63 @@ def test_a_check_that_the_grader_cannot_call_apart_is_an_error(stub, source, pro
     chapter.cells[-1].source = source
     with pytest.raises(ValueError, match=problem):
         checks(chapter)
+
+
+def _names(source: str) -> tuple[set[str], set[str]]:
+    """(names a cell binds, names it reads): assignments, imports, parameters, defs; and loads."""
+    import ast
+
+    bound, read = set(), set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Name):
+            (bound if isinstance(node.ctx, ast.Store | ast.Del) else read).add(node.id)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            bound.add(node.name)
+        elif isinstance(node, ast.alias):
+            bound.add((node.asname or node.name).split(".")[0])
+    return bound, read
+
+
+def unlisted_reused_names(notebook) -> list[str]:
+    """Names a reused cell binds without listing them that a later cell reads: lost when grading skips the cell."""
+    from grading.exercises import reused_names
+
+    lost, problems = {}, []
+    for number, cell in enumerate(notebook.cells):
+        if cell.cell_type != "code":
+            continue
+        source = "\n".join(
+            line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!"))
+        )
+        bound, read = _names(source)
+        for name in sorted((read - bound) & set(lost)):
+            problems.append(
+                f"cell {number} reads {name}, which reused cell {lost[name]} does not list"
+            )
+        for name in bound:
+            lost.pop(name, None)
+        if reused_names(cell):
+            lost |= {name: number for name in bound - set(reused_names(cell))}
+    return problems
+
+
+def test_a_reused_cell_that_drops_a_name_a_later_cell_reads_is_found():
+    chapter = new_notebook(
+        cells=[
+            new_code_cell(
+                "SIZE = 3\nmodel = train(SIZE)", metadata={"grading": {"reuse": ["model"]}}
+            ),
+            new_code_cell("started = 0\nprint(started, model)"),
+            new_code_cell("print(model(SIZE))"),
+        ]
+    )
+    assert unlisted_reused_names(chapter) == [
+        "cell 2 reads SIZE, which reused cell 0 does not list"
+    ]
+
+
+@pytest.mark.parametrize("chapter_path", CHAPTERS, ids=lambda path: path.stem)
+def test_reused_cells_list_every_name_later_cells_read(chapter_path):
+    assert unlisted_reused_names(nbformat.read(chapter_path, as_version=4)) == []
