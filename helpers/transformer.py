@@ -1,7 +1,6 @@
 """Chapter 2 bonus: the pretrained MiniLM encoder, found offline and verified, its tokenizer, and fine-tuning."""
 
 import json
-import shutil
 import sys
 from pathlib import Path
 
@@ -92,7 +91,8 @@ def save_preprocessing(
     """Put the tokenizer file and the truncation settings beside an exported model, for another runtime."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(Path(tokenizer_folder) / "tokenizer.json", folder / "tokenizer.json")
+    with atomic_write(folder / "tokenizer.json") as out:
+        out.write((Path(tokenizer_folder) / "tokenizer.json").read_bytes())
     settings = {
         "format_version": PREPROCESSING_FORMAT,
         "max_tokens": max_tokens,
