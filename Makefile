@@ -7,9 +7,9 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 DATA_PACKAGES := node_modules/.package-lock.json
 CHAPTERS := $(sort $(wildcard notebooks/*.ipynb))
-PAGES := book/results.ipynb
+PAGES := book/results.ipynb book/web_app.ipynb
 
-.PHONY: course setup graphviz sandbox chapters students book test grade lab clean
+.PHONY: course setup graphviz sandbox browser chapters students book test grade lab app clean
 
 ## course: install everything, run every chapter, render the book (warnings are errors)
 course: setup chapters students book
@@ -44,9 +44,16 @@ graphviz:
 sandbox:
 	@$(call apt_tool,bwrap,bubblewrap)
 
-## chapters: execute every chapter in place (refreshes outputs, results/*.json and each notebook's time)
-chapters: setup
-	$(BIN)/python tools/execute_notebooks.py $(CHAPTERS) $(PAGES)
+## browser: Chromium, headless, which checks the web app's page (for chapters and test)
+browser:
+	@$(call apt_tool,chromium,chromium)
+
+## chapters: execute every chapter in place (refreshes outputs, results/*.json and each notebook's time),
+## measure chapter 2's web app (results/web_app.*), then the pages that gather the figures
+chapters: setup browser
+	$(BIN)/python tools/execute_notebooks.py $(CHAPTERS)
+	$(BIN)/python -m app.figures
+	$(BIN)/python tools/execute_notebooks.py $(PAGES)
 
 ## students: regenerate the student versions (solutions removed) of the chapters that have exercises
 students: setup
@@ -56,8 +63,8 @@ students: setup
 book: setup
 	$(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
 
-## test: helpers' unit tests, results checks, the book build, then nbval over every notebook
-test: setup sandbox
+## test: helpers' unit tests, results checks, the book build, nbval over every notebook, then the web app
+test: setup sandbox browser
 	COURSE_OUTPUT_DIR=$(CURDIR)/_build/test-run $(BIN)/pytest
 
 ## grade: grade a folder of student notebooks, e.g. make grade SUBMISSIONS=inbox/ CHAPTER=notebooks/03_aapl_keras_to_scikit_learn.ipynb
@@ -68,6 +75,10 @@ grade: setup sandbox
 ## lab: open the chapters in JupyterLab on this machine (root, as in containers, is allowed); it prints the address
 lab: setup
 	$(BIN)/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root)
+
+## app: chapter 2's model as a web app on 127.0.0.1 (PORT=8000): open the address it prints
+app: setup
+	$(BIN)/python -m app --port $(or $(PORT),8000)
 
 clean:
 	rm -rf _build artifacts

@@ -41,6 +41,7 @@ BUDGET_SECONDS = {
     "02b_imdb_pretrained_transformer": 720,
     "03_aapl_keras_to_scikit_learn": 45,
     "results": 15,
+    "web_app": 15,
 }
 
 

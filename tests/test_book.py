@@ -36,6 +36,8 @@ def test_book_builds_without_warnings(tmp_path):
         )
         assert "Parity broken" not in chapter
     assert (html / "book" / "results.html").exists()
+    web_app = (html / "book" / "web_app.html").read_text()
+    assert "<img" in web_app and ".svg" in web_app, "the web app's screenshot or diagram is missing"
 
 
 def test_troubleshooting_is_written_once_and_included_where_it_is_shown():

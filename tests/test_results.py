@@ -143,9 +143,35 @@ def test_notebook_times_are_kept_beside_the_results_and_reported_against_budgets
 
 
 def test_every_notebook_has_a_budget_and_the_readme_states_each_and_the_total():
-    notebooks = {path.stem for path in (REPO_ROOT / "notebooks").glob("*.ipynb")} | {"results"}
+    notebooks = {
+        path.stem
+        for path in [*REPO_ROOT.glob("notebooks/*.ipynb"), *REPO_ROOT.glob("book/*.ipynb")]
+    }
     assert set(BUDGET_SECONDS) == notebooks
     readme = (REPO_ROOT / "README.md").read_text()
     for notebook, seconds in BUDGET_SECONDS.items():
         assert f"| `{notebook}` | {seconds} s |" in readme, notebook
     assert f"| **total** | **{sum(BUDGET_SECONDS.values())} s** |" in readme
+
+
+def test_the_web_app_figures_meet_their_targets_and_are_the_ones_its_page_shows():
+    figures = committed_results("web_app")
+    parity = figures["parity"]
+    assert (
+        parity["identical_token_ids"]
+        == parity["identical_word_counts"]
+        == parity["reviews"]
+        > 25_000
+    )
+    assert parity["max_abs_diff"] <= 1e-4 and parity["label_agreement"] == 1.0
+    assert set(figures["character_differences"].values()) == {0}
+    assert all(level["errors"] == 0 for levels in figures["load"].values() for level in levels)
+    page = nbformat.read(REPO_ROOT / "book" / "web_app.ipynb", as_version=4)
+    shown = "".join(
+        output.get("text", "") + str(output.get("data", {}).get("text/plain", ""))
+        for cell in page.cells
+        for output in cell.get("outputs", [])
+    )
+    assert f"model version {figures['model_version']}" in shown
+    assert f"{parity['reviews']:,}" in shown
+    assert f"{figures['goals']['p99_ms_at_8']:.1f} ms (goal" in shown

@@ -1,0 +1,66 @@
+"""Chapter 2's model in the browser: the same ids and probabilities as Python, the page as a learner sees it.
+
+Runs after tests/test_chapters.py, which leaves chapter 2's model in this run's artifacts folder; on its own
+it reads the model `make chapters` wrote.
+"""
+
+import re
+import struct
+
+import pytest
+
+from app import browser_parity
+from app.local_server import running_server
+from app.model import SentimentModel, model_files
+from helpers import imdb
+
+REAL_REVIEWS = 600
+
+
+@pytest.fixture(scope="module")
+def model() -> SentimentModel:
+    onnx_path, preprocessing_path = model_files()
+    if not onnx_path.is_file():
+        pytest.fail(
+            f"chapter 2's model is not in {onnx_path.parent}: tests/test_chapters.py puts it there in "
+            "`make test`; to run this file alone, run `make chapters` first"
+        )
+    return SentimentModel(onnx_path, preprocessing_path)
+
+
+@pytest.fixture(scope="module")
+def page(model):
+    with running_server() as base_url, browser_parity.app_page(base_url) as page:
+        yield page
+
+
+def test_the_browser_feeds_the_model_the_same_ids_and_gets_the_same_probabilities(page, model):
+    data = imdb.load_imdb()
+    real = browser_parity.parity_reviews(data.test_texts, data.test_labels, REAL_REVIEWS)
+    reviews = real + list(browser_parity.EDGE_CASES)
+    assert len(set(real)) == REAL_REVIEWS and set(real) <= set(data.test_texts)
+    assert all(count > 0 for count in browser_parity.features(reviews).values())
+    figures = browser_parity.compare_with_python(page, model, reviews)
+    assert figures["identical_token_ids"] == len(reviews), figures["first_different_ids"]
+    assert figures["identical_word_counts"] == len(reviews)
+    assert figures["max_abs_diff"] <= browser_parity.PROBABILITY_TOLERANCE
+    assert figures["label_agreement"] == 1.0
+
+
+def test_the_ported_rules_treat_every_character_as_python_does(page):
+    differences = browser_parity.character_differences(page)
+    assert differences == {"word": [], "space": [], "lowercase": []}
+
+
+def test_the_page_scores_what_is_typed_on_the_server_and_in_the_browser_alike(page, tmp_path):
+    review = "A wonderful film, though the plot was thin. Cinematografy 9/10!"
+    shot = browser_parity.screenshot(page, tmp_path / "web_app.png", review)
+    on_server = page.inner_text("#details")
+    page.check("input[value=browser]")
+    page.wait_for_function("document.querySelector('#details').textContent.includes('browser')")
+    in_browser = page.inner_text("#details")
+    probability = re.compile(r"P\(positive\) = [\d.]+ · \d+ known and 1 unknown")
+    assert probability.search(on_server).group() == probability.search(in_browser).group()
+    assert "cinematografy" in page.inner_text("#unknown")
+    width, height = struct.unpack(">II", shot.read_bytes()[16:24])  # from the PNG header
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and width >= 800 and height >= 500
