@@ -54,12 +54,10 @@ async def _exchange(reader, writer, request: bytes) -> int:
     return status
 
 
+# A bare HTTP/1.1 client over asyncio streams: an HTTP library's client costs more CPU per request than the
+# server does, and on 2 cores it would measure itself.
 async def _load(base_url: str, requests: list[bytes], concurrency: int, count: int) -> dict:
-    """Send count requests from concurrency kept-alive connections at once; latencies and errors.
-
-    A bare HTTP/1.1 client over asyncio streams: an HTTP library's client costs more CPU per request than
-    the server does, and on 2 cores it would measure itself.
-    """
+    """Send count requests from concurrency kept-alive connections at once; latencies and errors."""
     port = int(base_url.rsplit(":", 1)[1])
     next_request = itertools.cycle(requests)
     remaining = iter(range(count))
