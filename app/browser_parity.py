@@ -173,10 +173,8 @@ def character_differences(page: Page) -> dict[str, list[str]]:
     differences = {"word": [], "space": [], "lowercase": []}
     for point in range(sys.maxunicode + 1):
         character = chr(point)
-        if unicodedata.category(character) in (
-            "Cn",
-            "Cs",
-        ):  # unassigned in Python's tables, surrogates
+        # unassigned in Python's tables, or a surrogate
+        if unicodedata.category(character) in ("Cn", "Cs"):
             continue
         if (words[point] == "1") != bool(re.match(r"[^\W_]", character)):
             differences["word"].append(f"U+{point:04X}")

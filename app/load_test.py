@@ -31,13 +31,13 @@ def load_test_reviews(count: int, seed: int = 0) -> list[str]:
     return [data.test_texts[i] for i in imdb.balanced_sample(data.test_labels, count, seed)]
 
 
-def predict_requests(reviews: list[str], port: int) -> list[bytes]:
+def predict_requests(reviews: list[str], base_url: str) -> list[bytes]:
     """Each review as the raw bytes of an HTTP/1.1 POST /predict, encoded before the clock starts."""
     requests = []
     for review in reviews:
         body = json.dumps({"review": review}).encode()
         head = (
-            f"POST /predict HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+            f"POST /predict HTTP/1.1\r\nHost: {base_url.removeprefix('http://')}\r\n"
             f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
         )
         requests.append(head.encode() + body)
@@ -119,9 +119,9 @@ def load_test(
     levels = {}
     for micro_batching in (True, False):
         with running_server(micro_batching) as base_url:
-            port = int(base_url.rsplit(":", 1)[1])
+            request_bytes = predict_requests(reviews, base_url)
             levels["on" if micro_batching else "off"] = [
-                asyncio.run(_load(base_url, predict_requests(reviews, port), concurrency, requests))
+                asyncio.run(_load(base_url, request_bytes, concurrency, requests))
                 for concurrency in concurrencies
             ]
     return levels

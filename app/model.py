@@ -20,7 +20,7 @@ RUN_REVIEWS = 1000  # at most per ONNX Runtime run: its LSTM overflows a size co
 
 
 class ModelFilesError(RuntimeError):
-    """Chapter 2's model or preprocessing file is missing or unusable; the message says how to remake it."""
+    """A file the app serves (chapter 2's model or preprocessing, onnxruntime-web) is missing or unusable."""
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,7 @@
 """Student versions are generated from the chapters, keep every check, and never fall out of date."""
 
+import ast
+
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
@@ -14,6 +16,7 @@ from grading.exercises import (
     code_by_exercise,
     exercise_of,
     exercises,
+    reused_names,
     student_path,
     student_version,
     tags,
@@ -156,8 +159,6 @@ def test_a_check_that_the_grader_cannot_call_apart_is_an_error(stub, source, pro
 
 def _names(source: str) -> tuple[set[str], set[str]]:
     """(names a cell binds, names it reads): assignments, imports, parameters, defs; and loads."""
-    import ast
-
     bound, read = set(), set()
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Name):
@@ -173,8 +174,6 @@ def _names(source: str) -> tuple[set[str], set[str]]:
 
 def unlisted_reused_names(notebook) -> list[str]:
     """Names a reused cell binds without listing them that a later cell reads: lost when grading skips the cell."""
-    from grading.exercises import reused_names
-
     lost, problems = {}, []
     for number, cell in enumerate(notebook.cells):
         if cell.cell_type != "code":
