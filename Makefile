@@ -73,8 +73,9 @@ grade: setup sandbox
 	$(BIN)/python -m grading $(SUBMISSIONS) --chapter $(CHAPTER) --out $(or $(GRADES),grades) --jobs $(or $(JOBS),1) $(if $(SCHEDULER),--scheduler $(SCHEDULER))
 
 ## lab: open the chapters in JupyterLab on this machine (root, as in containers, is allowed); it prints the address
+## (the repository is its root, so the chapters' links to the book's pages open too)
 lab: setup
-	$(BIN)/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root)
+	$(BIN)/jupyter lab --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
 ## app: chapter 2's model as a web app on 127.0.0.1 (PORT=8000): open the address it prints
 app: setup

@@ -13,7 +13,7 @@ from launching import NOBODY, enterable_by_everyone, first_address, page_at
 
 from helpers.paths import REPO_ROOT
 
-ADDRESS = r"http://127\.0\.0\.1:\d+/lab\?token=\w+"
+ADDRESS = r"http://127\.0\.0\.1:\d+/lab/tree/notebooks\?token=\w+"  # the repository, opened at the chapters
 
 
 @pytest.mark.parametrize("user", ["this user", "an ordinary user"])
@@ -40,7 +40,7 @@ def test_make_lab_serves_the_chapters_on_this_machine(user):
             address = first_address(lab.stdout, ADDRESS, seconds=120)
             assert "JupyterLab" in page_at(address, seconds=60)
             assert "01_mnist_pytorch_to_tensorflow.ipynb" in page_at(
-                address.replace("/lab?", "/api/contents?"), 30
+                address.replace("/lab/tree/notebooks?", "/api/contents/notebooks?"), 30
             )
         finally:
             os.killpg(lab.pid, signal.SIGTERM)

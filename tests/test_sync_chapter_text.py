@@ -1,0 +1,66 @@
+"""tools/sync_chapter_text.py keeps the captions and tips JupyterLab shows equal to what the book renders."""
+
+import subprocess
+import sys
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from helpers.paths import REPO_ROOT
+
+SCRIPT = REPO_ROOT / "tools" / "sync_chapter_text.py"
+NOTEBOOKS = sorted(REPO_ROOT.glob("notebooks/*.ipynb")) + sorted(REPO_ROOT.glob("book/*.ipynb"))
+SNIPPET = "book/troubleshooting/prices.md"
+
+
+def sync(*arguments) -> subprocess.CompletedProcess:
+    """Run the tool from the repository root, as its docstring tells an author to."""
+    return subprocess.run(
+        [sys.executable, str(SCRIPT), *map(str, arguments)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+    )
+
+
+def figure_notebook(path, caption_cell) -> None:
+    """A notebook with one figure cell, whose metadata caption is stale, and the given cell after it."""
+    figure = new_code_cell(
+        "plot()", metadata={"mystnb": {"figure": {"name": "fig-x", "caption": "old words"}}}
+    )
+    nbformat.write(new_notebook(cells=[figure, caption_cell]), path)
+
+
+def test_the_committed_notebooks_are_in_sync():
+    checked = sync("--check", *NOTEBOOKS)
+    assert checked.returncode == 0, checked.stderr
+
+
+def test_a_visible_caption_becomes_the_books_caption(tmp_path):
+    path = tmp_path / "chapter.ipynb"
+    figure_notebook(
+        path, new_markdown_cell("**Figure:** New words.", metadata={"tags": ["remove-cell"]})
+    )
+    assert sync("--check", path).returncode == 1
+    assert sync(path).returncode == 0
+    caption = nbformat.read(path, as_version=4).cells[0].metadata["mystnb"]["figure"]["caption"]
+    assert caption == "New words."
+    assert sync("--check", path).returncode == 0
+
+
+def test_a_figure_without_a_visible_caption_is_refused(tmp_path):
+    path = tmp_path / "chapter.ipynb"
+    figure_notebook(path, new_markdown_cell("Some prose."))
+    synced = sync(path)
+    assert synced.returncode == 1 and "fig-x" in synced.stderr and "**Figure:**" in synced.stderr
+
+
+def test_a_stale_troubleshooting_snippet_is_refreshed_from_its_file(tmp_path):
+    path = tmp_path / "chapter.ipynb"
+    stale = f"Tips:\n<!-- from {SNIPPET} -->\n- an old tip\n<!-- end of {SNIPPET} -->\nMore."
+    nbformat.write(new_notebook(cells=[new_markdown_cell(stale)]), path)
+    assert sync("--check", path).returncode == 1
+    assert sync(path).returncode == 0
+    source = nbformat.read(path, as_version=4).cells[0].source
+    assert (REPO_ROOT / SNIPPET).read_text().strip() in source and "an old tip" not in source
+    assert source.startswith("Tips:\n") and source.endswith("\nMore.")
