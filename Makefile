@@ -51,6 +51,7 @@ browser:
 ## chapters: execute every chapter in place (refreshes outputs, results/*.json and each notebook's time),
 ## measure chapter 2's web app (results/web_app.*), then the pages that gather the figures
 chapters: setup browser
+	$(BIN)/python tools/sync_chapter_text.py $(CHAPTERS) $(PAGES)
 	$(BIN)/python tools/execute_notebooks.py $(CHAPTERS)
 	$(BIN)/python -m app.figures
 	$(BIN)/python tools/execute_notebooks.py $(PAGES)
