@@ -1,7 +1,5 @@
 """Predict functions for the runtimes chapter 1's bonus compares, each with a fixed number of threads."""
 
-import importlib.util
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -28,18 +26,6 @@ def onnxruntime_predictor(
     session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
     input_name = session.get_inputs()[0].name
     return lambda batch: session.run(None, {input_name: batch})[0]
-
-
-def litert_missing(platform: str = sys.platform) -> str | None:
-    """Why TensorFlow Lite (LiteRT) cannot run here, in one line, or None where it can."""
-    if platform == "win32":
-        return "LiteRT (ai-edge-litert) has no build for Windows: the TensorFlow Lite rows are skipped here."
-    if importlib.util.find_spec("ai_edge_litert") is None:
-        return (
-            "LiteRT (ai-edge-litert) is not installed: the TensorFlow Lite rows are skipped "
-            "(pip install -r requirements.txt installs it)."
-        )
-    return None
 
 
 def tflite_predictor(tflite_path: Path, threads: int) -> Predict:

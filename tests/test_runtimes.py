@@ -41,8 +41,3 @@ def test_tflite_predictor_resizes_for_each_new_batch_size(tmp_path):
     for rows in (1, 4, 4, 2):
         batch = np.arange(3 * rows, dtype=np.float32).reshape(rows, 3)
         np.testing.assert_array_equal(predict(batch), 2 * batch)
-
-
-def test_litert_missing_says_why_on_windows_and_nothing_where_it_is_installed():
-    assert "no build for Windows" in runtimes.litert_missing("win32")
-    assert runtimes.litert_missing("linux") is None  # requirements.txt installs it on Linux

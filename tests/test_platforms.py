@@ -1,0 +1,62 @@
+"""The pinned environment resolves from wheels alone on every platform and Python the README supports."""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PLATFORMS = {  # the README's platforms, as uv names them (glibc 2.28 or newer on Linux)
+    "Linux x86-64": "x86_64-manylinux_2_28",
+    "Linux aarch64": "aarch64-manylinux_2_28",
+    "macOS arm64": "aarch64-apple-darwin",
+    "Windows x86-64": "x86_64-pc-windows-msvc",
+}
+PYTHONS = ["3.11", "3.12"]
+MACOS = "14.0"  # the oldest macOS that PyTorch's arm64 wheels run on
+
+
+def resolve(requirements, platform, python, *options):
+    """uv's resolution of a requirements file for another platform and Python, wheels only."""
+    command = [sys.executable, "-m", "uv", "pip", "compile", requirements, "--quiet", "--no-header"]
+    command += ["--python-platform", PLATFORMS[platform], "--python-version", python]
+    command += ["--only-binary", ":all:", "--index-url", "https://pypi.org/simple", *options]
+    command += [
+        "--no-python-downloads"
+    ]  # uv resolves for the version; it needs no such interpreter
+    environment = os.environ | {"MACOSX_DEPLOYMENT_TARGET": MACOS}
+    return subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True)
+
+
+def failure(result, platform, python):
+    """The sentence that names the package uv could not install, and uv's reason."""
+    because = result.stderr.find("Because")
+    cause = result.stderr[because:].splitlines()[0] if because >= 0 else result.stderr.strip()
+    package = re.search(r"([A-Za-z0-9_.\-]+)(==\S+)? has no", cause)
+    what = package.group(1) if package else "the pinned set"
+    return f"{what} does not install on {platform}, Python {python}: {cause}"
+
+
+@pytest.mark.parametrize("python", PYTHONS)
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_pins_resolve(platform, python):
+    result = resolve("requirements.txt", platform, python)
+    assert result.returncode == 0, failure(result, platform, python)
+    pinned = re.findall(r"^([a-z0-9][a-z0-9._\-]*)==", result.stdout, flags=re.M)
+    assert {"torch", "tensorflow", "onnxruntime", "ai-edge-litert"} <= set(pinned)
+    nodeps = resolve("requirements-nodeps.txt", platform, python, "--no-deps")
+    assert nodeps.returncode == 0, failure(nodeps, platform, python)
+
+
+def test_failure_names_package_and_platform(tmp_path):
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("h5py==3.11.0\n")  # the course's old pin: no aarch64 wheels
+    result = resolve(str(requirements), "Linux aarch64", "3.12")
+    assert result.returncode != 0
+    message = failure(result, "Linux aarch64", "3.12")
+    assert message.startswith(
+        "h5py does not install on Linux aarch64, Python 3.12: Because h5py==3.11.0"
+    )
