@@ -4,11 +4,11 @@ import os
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from helpers.paths import REPO_ROOT
+
 PLATFORMS = {  # the README's platforms, as uv names them (glibc 2.28 or newer on Linux)
     "Linux x86-64": "x86_64-manylinux_2_28",
     "Linux aarch64": "aarch64-manylinux_2_28",
@@ -23,12 +23,10 @@ def resolve(requirements, platform, python, *options):
     """uv's resolution of a requirements file for another platform and Python, wheels only."""
     command = [sys.executable, "-m", "uv", "pip", "compile", requirements, "--quiet", "--no-header"]
     command += ["--python-platform", PLATFORMS[platform], "--python-version", python]
-    command += ["--only-binary", ":all:", "--index-url", "https://pypi.org/simple", *options]
-    command += [
-        "--no-python-downloads"
-    ]  # uv resolves for the version; it needs no such interpreter
+    command += ["--only-binary", ":all:", "--no-python-downloads"]  # no interpreter is needed
+    command += ["--index-url", "https://pypi.org/simple", *options]
     environment = os.environ | {"MACOSX_DEPLOYMENT_TARGET": MACOS}
-    return subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True)
+    return subprocess.run(command, cwd=REPO_ROOT, env=environment, capture_output=True, text=True)
 
 
 def failure(result, platform, python):

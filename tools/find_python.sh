@@ -30,7 +30,7 @@ else
 		found=$(version $candidate)
 		if supported "$found"; then echo $candidate && exit 0; fi
 	done
-	found=$(version python3)
+	# found: python3's version, the loop's last
 	if [ -n "$found" ]; then what="only Python $found (python3)"; else what="no python3.11, python3.12 or python3"; fi
 fi
 
