@@ -70,7 +70,7 @@ book: setup
 
 ## test: helpers' unit tests, results checks, the book build, nbval over every notebook, then the web app
 test: setup sandbox browser
-	COURSE_OUTPUT_DIR=$(CURDIR)/_build/test-run $(BIN)/pytest
+	COURSE_OUTPUT_DIR=$(CURDIR)/_build/test-run $(BIN)/pytest --durations=30
 
 ## grade: grade a folder of student notebooks, e.g. make grade SUBMISSIONS=inbox/ CHAPTER=notebooks/03_aapl_keras_to_scikit_learn.ipynb
 grade: setup sandbox

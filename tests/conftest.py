@@ -11,23 +11,36 @@ import pytest
 from onnx import TensorProto, helper
 
 from helpers.paths import REPO_ROOT, writes_into_repository
-from helpers.results import load_notebook_times, notebook_times_path, time_budget_report
+from helpers.results import (
+    GRADING_BUDGET_SECONDS,
+    grading_times_path,
+    load_times,
+    notebook_times_path,
+    time_budget_report,
+)
 
 
 def pytest_sessionstart(session):
-    """Forget the notebook times of an earlier test run: the table at the end is this run's."""
+    """Forget the times of an earlier test run: the tables at the end are this run's."""
     if not writes_into_repository():
         notebook_times_path().unlink(missing_ok=True)
+        grading_times_path().unlink(missing_ok=True)
 
 
 def pytest_terminal_summary(terminalreporter):
-    """After the tests: how long each chapter took to execute, against its time budget."""
-    times = load_notebook_times() if not writes_into_repository() else {}
-    if times:
+    """After the tests: how long each chapter took to execute, and to grade, against its time budget."""
+    if writes_into_repository():
+        return
+    if notebook_times := load_times(notebook_times_path()):
         terminalreporter.write_sep(
             "-", "seconds each notebook took, against its budget (helpers/results.py)"
         )
-        terminalreporter.write_line(time_budget_report(times))
+        terminalreporter.write_line(time_budget_report(notebook_times))
+    if grading_times := load_times(grading_times_path()):
+        terminalreporter.write_sep(
+            "-", "seconds make grade took after each reference run, against its budget"
+        )
+        terminalreporter.write_line(time_budget_report(grading_times, GRADING_BUDGET_SECONDS))
 
 
 @pytest.fixture
