@@ -173,7 +173,7 @@ def _names(source: str) -> tuple[set[str], set[str]]:
 
 
 def unlisted_reused_names(notebook) -> list[str]:
-    """Names a reused cell binds without listing them that a later cell reads: lost when grading skips the cell."""
+    """Names a reused cell binds but does not list that a later cell grading runs reads: lost to it."""
     lost, problems = {}, []
     for number, cell in enumerate(notebook.cells):
         if cell.cell_type != "code":
@@ -182,8 +182,8 @@ def unlisted_reused_names(notebook) -> list[str]:
             line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!"))
         )
         bound, read = _names(source)
-        unread = set() if reused_names(cell) else read  # a reused cell does not run when grading
-        for name in sorted((unread - bound) & set(lost)):
+        needed = set() if reused_names(cell) else read  # a reused cell does not run when grading
+        for name in sorted((needed - bound) & set(lost)):
             problems.append(
                 f"cell {number} reads {name}, which reused cell {lost[name]} does not list"
             )
