@@ -19,6 +19,9 @@ course: setup chapters students book
 setup: $(INSTALLED) $(DATA_PACKAGES) graphviz
 
 # a failed install removes the half-built environment, so the next run starts clean
+# (pip byte-compiles on purpose: where PYTHONDONTWRITEBYTECODE is set, as on CI's machine and in many containers,
+# no import writes bytecode later: with --no-compile every kernel compiled its imports again, and chapter 1's
+# grading took 145 s, twice its last measured time)
 $(INSTALLED): requirements.txt requirements-nodeps.txt pyproject.toml
 	@[ -x $(BIN)/python ] || { python=$$(sh tools/find_python.sh $(PYTHON)) \
 	  && $$python tools/check_free_space.py $(VENV) $(VENV_GB) \
