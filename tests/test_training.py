@@ -39,3 +39,26 @@ def test_the_chapter_cnn_maps_digits_to_ten_logits():
     model = models.DigitCNN().eval()
     assert model(torch.zeros(5, 1, 28, 28)).shape == (5, 10)
     assert sum(p.numel() for p in model.parameters()) == 421_738
+
+
+def test_a_kept_model_loads_whole_with_its_history_and_seconds(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
+    torch.manual_seed(0)
+    model = models.DigitCNN()
+    path = training.trained_copy(models.DigitCNN, epochs=6, seed=0)
+    assert path.parent == tmp_path / "trained"
+    training.save_trained(model, {"val_accuracy": [0.9, 0.95]}, 12.5, path)
+    assert [file.name for file in path.parent.iterdir()] == [path.name], "no partial file left"
+    fresh = models.DigitCNN()
+    history, seconds = training.load_trained(fresh, path)
+    assert history == {"val_accuracy": [0.9, 0.95]} and seconds == 12.5
+    for kept, loaded in zip(model.state_dict().values(), fresh.state_dict().values(), strict=True):
+        assert torch.equal(kept, loaded)
+
+
+def test_a_kept_model_is_named_by_its_recipe():
+    six_epochs = training.trained_copy(models.DigitCNN, epochs=6, seed=0)
+    assert six_epochs == training.trained_copy(models.DigitCNN, epochs=6, seed=0)
+    assert six_epochs != training.trained_copy(models.DigitCNN, epochs=5, seed=0)
+    assert six_epochs != training.trained_copy(models.DigitCNN, epochs=6, seed=1)
+    assert six_epochs.name.startswith("DigitCNN-")
