@@ -3,7 +3,6 @@
 import hashlib
 import inspect
 import math
-import os
 import sys
 import time
 from pathlib import Path
@@ -13,6 +12,7 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from helpers import mnist, paths
+from helpers.download import atomic_write
 
 BATCH_SIZE = 128
 
@@ -74,7 +74,7 @@ def fit(model, train, validation, epochs, max_lr=3e-3):
 
 def trained_copy(architecture, epochs: int, seed: int) -> Path:
     """Where a model trained by this loop on MNIST is kept, named by a hash of all that decides its weights."""
-    recipe = [inspect.getsource(module) for module in (architecture, sys.modules[__name__], mnist)]
+    recipe = [inspect.getsource(code) for code in (architecture, sys.modules[__name__], mnist)]
     recipe += [str(epochs), str(seed), torch.__version__]
     digest = hashlib.sha256("\n".join(recipe).encode()).hexdigest()[:16]
     return paths.trained_models_dir() / f"{architecture.__name__}-{digest}.pt"
@@ -82,10 +82,8 @@ def trained_copy(architecture, epochs: int, seed: int) -> Path:
 
 def save_trained(model, history: dict, seconds: float, path: Path) -> None:
     """Keep a trained model's weights, history and training seconds in one file, written whole or not at all."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".partial")
-    torch.save({"weights": model.state_dict(), "history": history, "seconds": seconds}, partial)
-    os.replace(partial, path)
+    with atomic_write(path) as out:
+        torch.save({"weights": model.state_dict(), "history": history, "seconds": seconds}, out)
 
 
 def load_trained(model, path: Path) -> tuple[dict, float]:
