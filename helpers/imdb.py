@@ -21,7 +21,7 @@ from helpers.download import (
     found_nowhere,
     safe_extract,
 )
-from helpers.paths import data_dir, offline_packages_dir
+from helpers.paths import data_dir, offline_packages_dir, trained_file
 
 SPLITS = ("train", "test")
 LABEL_FOLDERS = ("neg", "pos")  # label 0, label 1
@@ -271,6 +271,33 @@ def initial_embeddings(vocabulary: dict[str, int], word_vectors, seed: int) -> n
         if word in word_vectors:
             matrix[index] = word_vectors[word]
     return matrix.astype(np.float32)
+
+
+def word_vectors_copy(sentences: list[list[str]], settings: dict) -> Path:
+    """Where word2vec vectors trained on these sentences with these settings are kept, named by a hash of all three."""
+    import gensim  # imported here: only the chapters that train word vectors need it
+
+    text = "\n".join(" ".join(sentence) for sentence in sentences)
+    recipe = [hashlib.sha256(text.encode()).hexdigest(), json.dumps(settings, sort_keys=True)]
+    return trained_file("word2vec", recipe + [gensim.__version__], ".npz")
+
+
+def save_word_vectors(word_vectors, path: Path) -> None:
+    """Keep gensim word vectors (words in order, float32 rows) in one .npz file, written whole or not at all."""
+    words = np.frombuffer("\n".join(word_vectors.index_to_key).encode(), dtype=np.uint8)
+    with atomic_write(path) as out:
+        np.savez(out, words=words, vectors=word_vectors.vectors)
+
+
+def load_word_vectors(path: Path):
+    """The gensim KeyedVectors that save_word_vectors kept."""
+    from gensim.models import KeyedVectors
+
+    with np.load(path, allow_pickle=False) as kept:
+        words, vectors = kept["words"].tobytes().decode().split("\n"), kept["vectors"]
+    word_vectors = KeyedVectors(vector_size=vectors.shape[1])
+    word_vectors.add_vectors(words, vectors)
+    return word_vectors
 
 
 def save_preprocessing(path: Path, vocabulary: dict[str, int], sequence_length: int) -> None:

@@ -1,5 +1,6 @@
 """Where the course keeps its data cache, offline copies, artifacts and results."""
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -14,6 +15,12 @@ def data_dir() -> Path:
 def trained_models_dir() -> Path:
     """Folder of trained models a later notebook loads instead of training them again, in the data cache."""
     return data_dir() / "trained"
+
+
+def trained_file(name: str, recipe: list[str], suffix: str) -> Path:
+    """Where something trained is kept: its name, then a hash of every part of its recipe (code, settings, versions)."""
+    digest = hashlib.sha256("\n".join(recipe).encode()).hexdigest()[:16]
+    return trained_models_dir() / f"{name}-{digest}{suffix}"
 
 
 def offline_packages_dir() -> Path:

@@ -1,6 +1,5 @@
 """Training a PyTorch classifier on in-memory tensors: the loop chapter 1 and its bonus share."""
 
-import hashlib
 import inspect
 import math
 import sys
@@ -76,8 +75,7 @@ def trained_copy(architecture, epochs: int, seed: int) -> Path:
     """Where a model trained by this loop on MNIST is kept, named by a hash of all that decides its weights."""
     recipe = [inspect.getsource(code) for code in (architecture, sys.modules[__name__], mnist)]
     recipe += [str(epochs), str(seed), torch.__version__]
-    digest = hashlib.sha256("\n".join(recipe).encode()).hexdigest()[:16]
-    return paths.trained_models_dir() / f"{architecture.__name__}-{digest}.pt"
+    return paths.trained_file(architecture.__name__, recipe, ".pt")
 
 
 def save_trained(model, history: dict, seconds: float, path: Path) -> None:

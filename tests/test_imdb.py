@@ -354,3 +354,23 @@ def test_initial_embeddings_copy_known_vectors_and_zero_the_padding() -> None:
     assert matrix[imdb.PADDING_ID].tolist() == [0, 0, 0]
     assert matrix[2].tolist() == [1, 2, 3] and matrix[3].tolist() == [4, 5, 6]
     assert 0 < np.abs(matrix[[imdb.OOV_ID, 4]]).max() < 0.5  # small noise where nothing is known
+
+
+def test_kept_word_vectors_load_whole_and_are_named_by_their_recipe(tmp_path, monkeypatch) -> None:
+    from gensim.models import KeyedVectors
+
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
+    sentences = [["a", "good", "film"], ["a", "bad", "one"]]
+    settings = {"vector_size": 2, "seed": 0}
+    path = imdb.word_vectors_copy(sentences, settings)
+    assert path.parent == tmp_path / "trained" and path.name.startswith("word2vec-")
+    assert path == imdb.word_vectors_copy(sentences, settings)
+    assert path != imdb.word_vectors_copy(sentences[:1], settings)
+    assert path != imdb.word_vectors_copy(sentences, {**settings, "seed": 1})
+    vectors = KeyedVectors(vector_size=2)
+    vectors.add_vectors(["good", "don't"], np.array([[1, 2], [3, 4]], dtype=np.float32))
+    imdb.save_word_vectors(vectors, path)
+    assert [file.name for file in path.parent.iterdir()] == [path.name], "no partial file left"
+    loaded = imdb.load_word_vectors(path)
+    assert loaded.index_to_key == ["good", "don't"] and loaded.vectors.dtype == np.float32
+    np.testing.assert_array_equal(loaded.vectors, vectors.vectors)
