@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 DATA_PACKAGES := node_modules/.package-lock.json
 CHAPTERS := $(sort $(wildcard notebooks/*.ipynb))
-PAGES := book/results.ipynb book/web_app.ipynb
+PAGES := book/web_app.ipynb book/results.ipynb
 
 .PHONY: course setup graphviz sandbox browser chapters web-app-figures students book test grade lab app clean
 

@@ -80,3 +80,34 @@ def test_no_random_table_ids_or_memory_addresses(path):
     assert not unstable, (
         f"{path.name} stores output that changes every run: {unstable[0][:200]}: run `make chapters`"
     )
+
+
+def printed_text(cell) -> list[str]:
+    """What a code cell printed or displayed as text, in order."""
+    texts = []
+    for output in cell.get("outputs", []):
+        if output.output_type == "stream":
+            texts.append(output.text)
+        elif "text/plain" in output.get("data", {}):
+            texts.append(output.data["text/plain"])
+    return texts
+
+
+def test_the_book_pages_show_what_their_cells_give_from_the_committed_results(monkeypatch):
+    from nbclient import NotebookClient
+
+    monkeypatch.setenv(
+        "COURSE_OUTPUT_DIR", str(REPO_ROOT)
+    )  # the kernel reads the committed results
+    for name in ("web_app", "results"):  # the order `make chapters` runs them in
+        path = REPO_ROOT / "book" / f"{name}.ipynb"
+        fresh = nbformat.read(path, as_version=4)
+        NotebookClient(
+            fresh, timeout=120, resources={"metadata": {"path": str(path.parent)}}
+        ).execute()
+        rerun = [cell for cell in fresh.cells if cell.cell_type == "code"]
+        for stored, again in zip(code_cells(path), rerun, strict=True):
+            assert printed_text(stored) == printed_text(again), (
+                f"book/{name}.ipynb cell {stored.id} shows figures its results no longer give: "
+                "run `make chapters` (it executes the pages after every chapter)"
+            )
