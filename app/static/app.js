@@ -66,7 +66,8 @@ function show(prediction, milliseconds, place) {
   const positive = prediction.probability;
   page.label.textContent = prediction.label;
   page.label.className = prediction.label;
-  page.certainty.textContent = `${(100 * Math.max(positive, 1 - positive)).toFixed(1)} % sure`;
+  // the sigmoid's output for the label shown: a score, not a calibrated chance of being right
+  page.certainty.textContent = `score ${Math.max(positive, 1 - positive).toFixed(3)}`;
   page.fill.style.width = `${(100 * positive).toFixed(1)}%`;
   page.fill.className = prediction.label;
   page.details.textContent =
