@@ -96,9 +96,8 @@ def printed_text(cell) -> list[str]:
 def test_the_book_pages_show_what_their_cells_give_from_the_committed_results(monkeypatch):
     from nbclient import NotebookClient
 
-    monkeypatch.setenv(
-        "COURSE_OUTPUT_DIR", str(REPO_ROOT)
-    )  # the kernel reads the committed results
+    # the kernel reads the committed results, wherever the test run writes its own
+    monkeypatch.setenv("COURSE_OUTPUT_DIR", str(REPO_ROOT))
     for name in ("web_app", "results"):  # the order `make chapters` runs them in
         path = REPO_ROOT / "book" / f"{name}.ipynb"
         fresh = nbformat.read(path, as_version=4)
