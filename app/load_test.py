@@ -147,13 +147,13 @@ def goal_verdicts(measured: dict) -> list[str]:
     if p99 is not None:
         within = "within" if p99 <= p99_goal else "over"
         verdicts.append(
-            f"p99 at 8 clients with micro-batching: {p99:.1f} ms, {within} the goal of {p99_goal} ms."
+            f"p99 at 8 clients, batching on: {p99:.1f} ms, {within} the {p99_goal} ms goal."
         )
     gain, gain_goal = measured["batching_gain_at_32"], measured["batching_gain_goal"]
     if gain is not None:
         meeting = "meeting" if gain >= gain_goal else "short of"
         verdicts.append(
-            f"Throughput at 32 clients, micro-batching on / off: {gain:.2f}x, {meeting} the goal of {gain_goal}x."
+            f"Throughput at 32 clients, on / off: {gain:.2f}x, {meeting} the {gain_goal}x goal."
         )
     return verdicts
 

@@ -27,4 +27,4 @@ def test_the_documented_load_test_answers_every_request_and_batches_under_load()
         if setting == "off" or clients == 1:
             assert float(mean_batch) == 1.0, (setting, clients)
     assert float(rows["on", 32][2]) > 2, "32 waiting clients should share model runs"
-    assert "the goal of 50 ms." in run.stdout and "the goal of 2.0x." in run.stdout
+    assert "the 50 ms goal." in run.stdout and "the 2.0x goal." in run.stdout
