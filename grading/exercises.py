@@ -4,12 +4,14 @@ A chapter marks its exercise cells with tags and names the exercise in the cell'
 - `solution`: a solution cell, code or the markdown around it. The first solution code cell of an exercise
   holds the student's starting point in `metadata["stub"]`; the names the stub assigns (`best_days = None`)
   are the exercise's **answers**, what an answer must produce.
-- `check`: one code cell per exercise, holding nothing but one function decorated with `@check`
-  (`helpers.checks`). Its parameters are the names it reads: every answer of the exercise, and chapter values
-  (`windows`, `forecasts`, ...). It raises AssertionError with advice when the answer is wrong and returns a
-  sentence saying what it confirmed. In a chapter it runs on the notebook's variables; when grading it runs in
-  a separate process, on the answers a submission exported and the chapter values of a trusted reference run.
-  It stays in the student version.
+- `check`: one code cell per exercise, holding nothing but one call, `check(checks.recall_per_digit)`.
+  `check` (`grading.checks`) runs a function of a check module, a module the chapter's code cells import
+  (`from grading.checks import chapter1_mnist as checks`), defined at its top level. The function's parameters
+  are the names it reads: every answer of the exercise, and chapter values (`windows`, `forecasts`, ...). It
+  raises AssertionError with advice when the answer is wrong and returns a sentence saying what it confirmed.
+  In a chapter it runs on the notebook's variables; when grading, a separate process loads the reference run's
+  copy of the module and runs it on the answers a submission exported and the chapter values of a trusted
+  reference run. The cell stays in the student version; the function's code is not in it.
 - `answer`: in a student version, the cell where the student writes the answer (made from the stub).
 
 A chapter cell whose work is long (training, say) can name in `metadata["grading"]["reuse"]` the variables it
@@ -20,6 +22,7 @@ define functions or classes that later cells use, since only the listed values a
 
 import ast
 import copy
+import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,11 +80,12 @@ def code_by_exercise(notebook, tag: str) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class Check:
-    """An exercise's check: the function's source and name, and which of its parameters are answers."""
+    """An exercise's check: a function of a check module and the module's file, and which parameters are answers."""
 
     exercise: str
+    module: str
     function: str
-    source: str
+    module_file: Path
     answers: tuple[str, ...]
     chapter_values: tuple[str, ...]
 
@@ -105,31 +109,78 @@ def assigned_names(source: str) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def _check_function(cell) -> ast.FunctionDef:
-    """The one @check function a check cell must consist of."""
-    body = ast.parse(cell.source).body
-    decorated = (
-        len(body) == 1
-        and isinstance(body[0], ast.FunctionDef)
-        and [ast.unparse(decorator) for decorator in body[0].decorator_list] == ["check"]
+def named_check(cell) -> tuple[str, str]:
+    """The module alias and the function a check cell names: the cell must be `check(<alias>.<function>)`."""
+    match ast.parse(cell.source).body:
+        case [
+            ast.Expr(ast.Call(ast.Name("check"), [ast.Attribute(ast.Name(alias), function)], []))
+        ]:
+            return alias, function
+    raise ValueError(
+        f"the check cell of {exercise_of(cell)} must be one call, check(<module>.<function>), "
+        "the function defined in a module the chapter imports"
     )
-    if not decorated:
+
+
+def _imported_modules(chapter) -> dict[str, str]:
+    """The names the import statements of the chapter's code cells bind to modules, and those modules' names."""
+    bound = {}
+    for cell in chapter.cells:
+        if cell.cell_type != "code":
+            continue
+        for statement in ast.parse(cell.source).body:
+            if isinstance(statement, ast.Import):
+                for alias in statement.names:
+                    # `import a.b as c` binds c to a.b, `import a.b` binds a to a
+                    module = alias.name if alias.asname else alias.name.partition(".")[0]
+                    bound[alias.asname or module] = module
+            elif isinstance(statement, ast.ImportFrom) and statement.level == 0:
+                for alias in statement.names:
+                    bound[alias.asname or alias.name] = f"{statement.module}.{alias.name}"
+    return bound
+
+
+def _module_file(module: str, exercise: str) -> Path:
+    """The Python file of a check module, found where an import would find it, without importing it."""
+    try:
+        spec = importlib.util.find_spec(module)
+    except ModuleNotFoundError:  # a package on its way is missing
+        spec = None
+    if spec is None or not (spec.origin or "").endswith(".py"):
         raise ValueError(
-            f"the check cell of {exercise_of(cell)} must hold one function decorated with @check, nothing else"
+            f"the check module of {exercise}, {module}, is not a Python file that can be imported: "
+            "put it where the chapter's import finds it (grading/checks/, say)"
         )
-    return body[0]
+    return Path(spec.origin)
+
+
+def _check_parameters(path: Path, function: str, exercise: str) -> list[str]:
+    """The parameters of a top-level function of a check module, read from its file."""
+    for statement in ast.parse(path.read_text(), filename=str(path)).body:
+        if isinstance(statement, ast.FunctionDef) and statement.name == function:
+            return [argument.arg for argument in statement.args.args]
+    raise ValueError(
+        f"the check of {exercise} calls {function}, which {path} does not define at its top level"
+    )
 
 
 def checks(chapter) -> dict[str, Check]:
-    """Each exercise's check, validated against the answers its stub names."""
+    """Each exercise's check, read from its module's file and validated against the answers its stub names."""
     found = {}
     answers = {exercise: assigned_names(stub) for exercise, stub in stubs(chapter).items()}
+    modules = _imported_modules(chapter)
     for cell in _code_cells(chapter, CHECK):
         exercise = exercise_of(cell)
         if exercise in found:
             raise ValueError(f"{exercise} has more than one check cell")
-        function = _check_function(cell)
-        parameters = [argument.arg for argument in function.args.args]
+        alias, function = named_check(cell)
+        if alias not in modules:
+            raise ValueError(
+                f"the check of {exercise} calls {alias}.{function}, but no import of the chapter binds "
+                f"{alias}: import the check module (from grading.checks import chapter1_mnist as {alias})"
+            )
+        path = _module_file(modules[alias], exercise)
+        parameters = _check_parameters(path, function, exercise)
         if not answers.get(exercise):
             raise ValueError(
                 f"the stub of {exercise} assigns no answer: name what the answer must produce (`x = None`)"
@@ -141,8 +192,9 @@ def checks(chapter) -> dict[str, Check]:
             )
         found[exercise] = Check(
             exercise,
-            function.name,
-            cell.source,
+            modules[alias],
+            function,
+            path,
             tuple(answers[exercise]),
             tuple(name for name in parameters if name not in answers[exercise]),
         )

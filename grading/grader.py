@@ -7,8 +7,9 @@ For one batch:
    exports the answer as plain data; the check cells are left out, and the chapter's long cells (training) load
    what they left in the reference run instead of running again. nbval executes that notebook inside a
    sandbox (grading.sandbox) whose only writable place is the submission's own run folder.
-3. A separate, contained Python process (grading.verdict) runs the chapter's check functions on the exported
-   answers and the reference values. No code of the submission runs in it.
+3. A separate, contained Python process (grading.verdict) runs the chapter's check functions, from the reference
+   run's copies of their modules, on the exported answers and the reference values. No code of the submission
+   runs in it.
 The tables are rewritten as each submission finishes, so an interrupted batch keeps what it graded.
 """
 
@@ -27,7 +28,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import nbformat
@@ -116,6 +117,11 @@ class Batch:
     def exercises(self) -> list[str]:
         """The chapter's exercises, in order."""
         return list(checks(self.chapter))
+
+    @property
+    def module_files(self) -> list[Path]:
+        """The files of the chapter's check modules, which its import cell imports."""
+        return sorted({check.module_file for check in checks(self.chapter).values()})
 
 
 def _text(value) -> str:
@@ -326,7 +332,7 @@ def execute(
     return run_contained(
         command,
         writable=run_dir,
-        readable=[batch.state_dir],
+        readable=[batch.state_dir, *batch.module_files],
         hidden=list(batch.hidden),
         environment=environment | thread_limits(batch.threads),
         limits=batch.limits,
@@ -346,7 +352,11 @@ def judge(
     """Run the verdict process, contained, on one run's exported answers; return what it wrote."""
     prepare_writable(verdict_dir, user)
     request = {
-        "chapter": str(batch.chapter_path),
+        "checks": [
+            asdict(check)
+            | {"module_file": str(module_copy(batch.chapter_values.parent, check.module))}
+            for check in checks(batch.chapter).values()
+        ],
         "chapter_values": str(batch.chapter_values),
         "answers": str(answers_dir),
         "report": str(report),
@@ -499,25 +509,29 @@ def reference_failures(notebook, report: Path) -> str:
     return "; ".join(described)
 
 
+def module_copy(run_dir: Path, module: str) -> Path:
+    """Where a reference run keeps its copy of a check module, which the verdicts load."""
+    return run_dir / f"{module}.py"
+
+
 def reference_run(batch: Batch) -> Batch:
     """Run the chapter with its own solutions, keep the values its checks read, and check it scores full marks.
 
-    A passing reference run in out_dir whose fingerprint matches (same chapter, course code, packages, data) is reused.
+    A passing reference run in out_dir whose fingerprint matches (same chapter, check modules, course code,
+    packages, data) is reused.
     """
-    chapter_values = sorted(
-        {name for check in checks(batch.chapter).values() for name in check.chapter_values}
-    )
-    work, stamp = batch.out_dir / "reference", fingerprint(batch.chapter_path)
+    found = checks(batch.chapter).values()
+    chapter_values = sorted({name for check in found for name in check.chapter_values})
+    work, stamp = batch.out_dir / "reference", fingerprint(batch.chapter_path, batch.module_files)
     run_dir = work / "run"
-    # the verdicts read the chapter from its copy in the run folder, where their sandbox can see it
-    chapter_copy, values_path = run_dir / "chapter.ipynb", run_dir / "chapter_values.pkl"
+    values_path = run_dir / "chapter_values.pkl"
     if (work / "fingerprint").is_file() and (work / "fingerprint").read_text() == stamp:
         print(
             f"reference run of {batch.name}: reused from {work} (same chapter, code, packages and data; "
             "delete that folder to run it again)",
             flush=True,
         )
-        return replace(batch, chapter_path=chapter_copy, chapter_values=values_path)
+        return replace(batch, chapter_values=values_path)
     shutil.rmtree(work, ignore_errors=True)
     batch.state_dir.mkdir(parents=True)
     notebook = graded_notebook(batch.chapter, code_by_exercise(batch.chapter, SOLUTION), run_dir)
@@ -537,8 +551,11 @@ def reference_run(batch: Batch) -> Batch:
             f"see {work / 'nbval.log'}): run the chapter itself (make chapters) and fix what fails "
             "before grading"
         )
-    nbformat.write(batch.chapter, chapter_copy)
-    batch = replace(batch, chapter_path=chapter_copy, chapter_values=values_path)
+    # the verdicts load the check modules from copies in the run folder, where their sandbox can see them and
+    # with which they travel to a cluster's workers
+    for module, path in {check.module: check.module_file for check in found}.items():
+        shutil.copyfile(path, module_copy(run_dir, module))
+    batch = replace(batch, chapter_values=values_path)
     verdict = judge(
         run_dir / "answers",
         run_dir / "report.xml",

@@ -11,8 +11,9 @@ from pathlib import Path
 
 from helpers.paths import REPO_ROOT
 
-# what a reference run depends on besides its chapter: the course's code, its pinned packages and its datasets
-DEPENDENCIES = ("helpers/*.py", "grading/*.py", "requirements*.txt", "package-lock.json")
+# what a reference run depends on besides its chapter and check modules: the course's code, its sub-packages
+# included, its pinned packages and its datasets
+DEPENDENCIES = ("helpers/**/*.py", "grading/**/*.py", "requirements*.txt", "package-lock.json")
 
 
 def save_values(namespace: dict, names: list[str], path: str) -> None:
@@ -28,11 +29,12 @@ def load_values(path: str) -> dict:
         return pickle.load(values)
 
 
-def fingerprint(chapter_path: Path) -> str:
-    """A checksum of what a reference run depends on: the chapter, the course's code, packages, data and Python."""
+def fingerprint(chapter_path: Path, module_files: list[Path]) -> str:
+    """A checksum of what a reference run depends on: chapter, check modules, course code, packages, data, Python."""
     digest = hashlib.sha256(sys.version.encode())
     files = [
         Path(chapter_path),
+        *module_files,
         *(path for pattern in DEPENDENCIES for path in sorted(REPO_ROOT.glob(pattern))),
     ]
     for path in files:

@@ -1,20 +1,19 @@
 """The verdict: a clean Python process runs a chapter's checks on a submission's exported answers.
 
-It trusts only the reference chapter (its import cell and check functions) and the chapter values the reference
-run pickled. Answers arrive as plain data (grading.answers). Each check's result is written as soon as it is
-known, so a check that hangs loses only itself. Run as `python -I -m grading.verdict REQUEST.json`.
+It trusts only the reference run: its copies of the chapter's check modules, whose functions it calls, and the
+chapter values it pickled. Answers arrive as plain data (grading.answers). Each check's result is written as soon
+as it is known, so a check that hangs loses only itself. Run as `python -I -m grading.verdict REQUEST.json`.
 """
 
+import importlib.util
 import json
 import os
 import sys
 import time
 from pathlib import Path
-
-import nbformat
+from types import ModuleType
 
 from grading.answers import read_answers
-from grading.exercises import checks
 from grading.reference import load_values
 from grading.report import UnreadableReport, failed_cells
 
@@ -53,10 +52,18 @@ def answer_notes(report: Path, answer_cells: dict[str, str]) -> list[str]:
     return notes
 
 
+def load_module(path: str) -> ModuleType:
+    """A check module, run from the reference run's copy of its file, named as the chapter imports it."""
+    spec = importlib.util.spec_from_file_location(Path(path).stem, path)
+    module = importlib.util.module_from_spec(spec)
+    # registered as an import registers it: dataclasses and pickle look a module up there
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
 def judge(request: dict) -> None:
     """Run every check of the chapter on one submission's answers; write the verdict file as results come."""
-    chapter = nbformat.read(request["chapter"], as_version=4)
-    found = checks(chapter)
     chapter_values = load_values(request["chapter_values"])
     verdict_path = Path(request["verdict"])
     verdict = {
@@ -64,18 +71,15 @@ def judge(request: dict) -> None:
         "notes": answer_notes(Path(request["report"]), request["answer_cells"]),
     }
     _write(verdict_path, verdict)
-    namespace = {"__name__": "__verdict__"}
-    imports = next(cell for cell in chapter.cells if cell.cell_type == "code")
-    exec(compile(imports.source, "the chapter's imports", "exec"), namespace)
-    # here a check is called with the values below, not the kernel's
-    namespace["check"] = lambda function: function
-    for exercise, check in found.items():
-        started = time.monotonic()
-        answers, problems = read_answers(Path(request["answers"]) / exercise, list(check.answers))
-        exec(compile(check.source, f"the check of {exercise}", "exec"), namespace)
+    files = dict.fromkeys(check["module_file"] for check in request["checks"])
+    modules = {path: load_module(path) for path in files}
+    for check in request["checks"]:
+        exercise, started = check["exercise"], time.monotonic()
+        answers, problems = read_answers(Path(request["answers"]) / exercise, check["answers"])
+        function = getattr(modules[check["module_file"]], check["function"])
         try:
-            confirmed = namespace[check.function](
-                **{name: chapter_values[name] for name in check.chapter_values}, **answers
+            confirmed = function(
+                **{name: chapter_values[name] for name in check["chapter_values"]}, **answers
             )
             result = {"passed": True, "message": str(confirmed)[:MAX_MESSAGE]}
         except (

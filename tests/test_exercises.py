@@ -1,6 +1,7 @@
 """Student versions are generated from the chapters, keep every check, and never fall out of date."""
 
 import ast
+import sys
 
 import nbformat
 import pytest
@@ -10,12 +11,14 @@ from grading.exercises import (
     ANSWER,
     CHECK,
     SOLUTION,
+    Check,
     answer_sheet,
     chapter_name,
     checks,
     code_by_exercise,
     exercise_of,
     exercises,
+    named_check,
     reused_names,
     student_path,
     student_version,
@@ -24,24 +27,50 @@ from grading.exercises import (
 from helpers.paths import REPO_ROOT
 
 CHAPTERS = sorted((REPO_ROOT / "notebooks").glob("*.ipynb"))
+STUDENT_VERSIONS = sorted((REPO_ROOT / "students").glob("*.ipynb"))
+TINY_CHECKS = """def doubled_twice(doubled, x):
+    assert doubled == 2 * x, "twice x"
+    return "doubled"
+
+
+def takes_x(x):
+    return "x"
+
+
+def outer():
+    def inner(doubled):
+        return "doubled"
+"""
+IMPORTS = "from grading.checks import check\n\nimport tiny_checks as checks\n\nx = 1"
+
+
+@pytest.fixture
+def tiny_checks(tmp_path, monkeypatch):
+    """The tiny chapter's check module, importable for one test; a copy in a package (tiny_course.checks) too."""
+    path = tmp_path / "tiny_checks.py"
+    path.write_text(TINY_CHECKS)
+    (tmp_path / "tiny_course").mkdir()
+    (tmp_path / "tiny_course" / "__init__.py").write_text("")
+    (tmp_path / "tiny_course" / "checks.py").write_text(TINY_CHECKS)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    yield path
+    sys.modules.pop("tiny_course", None)  # finding tiny_course.checks imported its package
 
 
 def tiny_chapter():
     """One exercise: a prompt, gated solution markdown around a solution cell with a stub, and a check."""
     gate = {"tags": [SOLUTION], "exercise": "double"}
-    solution = new_code_cell(
-        "def double(x):\n    return 2 * x", metadata=gate | {"stub": "def double(x):\n    ..."}
-    )
+    solution = new_code_cell("doubled = 2 * x", metadata=gate | {"stub": "doubled = None"})
     solution.outputs = [nbformat.v4.new_output("stream", name="stdout", text="stored\n")]
     return new_notebook(
         cells=[
-            new_code_cell("x = 1", execution_count=1),
+            new_code_cell(IMPORTS, execution_count=1),
             new_markdown_cell(":::{exercise} Double it\n:label: double\n:::"),
             new_markdown_cell("```{solution-start} double\n```", metadata=gate),
             solution,
             new_markdown_cell("```{solution-end}\n```", metadata=gate),
             new_code_cell(
-                "assert double(2) == 4", metadata={"tags": [CHECK], "exercise": "double"}
+                "check(checks.doubled_twice)", metadata={"tags": [CHECK], "exercise": "double"}
             ),
         ]
     )
@@ -51,10 +80,10 @@ def test_student_version_swaps_solutions_for_stubs_and_keeps_checks():
     student = student_version(tiny_chapter(), "09_tiny")
     sources = [cell.source for cell in student.cells]
     assert sources == [
-        "x = 1",
+        IMPORTS,
         ":::{exercise} Double it\n:label: double\n:::",
-        "def double(x):\n    ...",
-        "assert double(2) == 4",
+        "doubled = None",
+        "check(checks.doubled_twice)",
     ]
     answer = student.cells[2]
     assert (
@@ -72,20 +101,16 @@ def test_student_version_swaps_solutions_for_stubs_and_keeps_checks():
 
 def test_answer_sheet_holds_the_solutions():
     sheet = answer_sheet(tiny_chapter(), "09_tiny")
-    assert [cell.source for cell in sheet.cells if ANSWER in tags(cell)] == [
-        "def double(x):\n    return 2 * x"
-    ]
+    assert [cell.source for cell in sheet.cells if ANSWER in tags(cell)] == ["doubled = 2 * x"]
 
 
 def test_code_by_exercise_joins_an_exercises_cells_of_one_tag_in_order():
     chapter = tiny_chapter()
     chapter.cells.insert(
-        4, new_code_cell("print(double(3))", metadata={"tags": [SOLUTION], "exercise": "double"})
+        4, new_code_cell("print(doubled)", metadata={"tags": [SOLUTION], "exercise": "double"})
     )
-    assert code_by_exercise(chapter, SOLUTION) == {
-        "double": "def double(x):\n    return 2 * x\n\nprint(double(3))"
-    }
-    assert code_by_exercise(chapter, CHECK) == {"double": "assert double(2) == 4"}
+    assert code_by_exercise(chapter, SOLUTION) == {"double": "doubled = 2 * x\n\nprint(doubled)"}
+    assert code_by_exercise(chapter, CHECK) == {"double": "check(checks.doubled_twice)"}
     assert code_by_exercise(chapter, ANSWER) == {}
 
 
@@ -132,29 +157,108 @@ def test_every_check_is_a_function_of_its_answers_and_chapter_values(chapter_pat
         assert check.answers and check.chapter_values, check.exercise
 
 
+def test_a_check_names_its_module_function_and_parameters(tiny_checks):
+    assert checks(tiny_chapter()) == {
+        "double": Check("double", "tiny_checks", "doubled_twice", tiny_checks, ("doubled",), ("x",))
+    }
+
+
 @pytest.mark.parametrize(
-    "stub, source, problem",
+    "imports, call, module",
     [
-        ("doubled = None", "assert doubled == 4", "must hold one function decorated with @check"),
+        ("import tiny_checks as checks", "check(checks.doubled_twice)", "tiny_checks"),
+        ("import tiny_checks", "check(tiny_checks.doubled_twice)", "tiny_checks"),
+        ("from tiny_course import checks", "check(checks.doubled_twice)", "tiny_course.checks"),
+        ("import tiny_course.checks as c", "check(c.doubled_twice)", "tiny_course.checks"),
+        # the last import that binds the name wins
         (
-            "doubled = None",
-            "@check\ndef f(doubled):\n    return 'ok'\nprint(1)",
-            "must hold one function decorated",
+            "import tiny_checks as checks\nfrom tiny_course import checks",
+            "check(checks.doubled_twice)",
+            "tiny_course.checks",
         ),
-        (
-            "doubled = None",
-            "@check\ndef f(x):\n    return 'ok'",
-            r"must take every answer its stub names; missing: \['doubled'\]",
-        ),
-        ("def double(x):\n    ...", "@check\ndef f(double):\n    return 'ok'", "assigns no answer"),
     ],
 )
-def test_a_check_that_the_grader_cannot_call_apart_is_an_error(stub, source, problem):
+def test_the_check_module_is_the_one_an_import_binds_to_that_name(
+    tiny_checks, imports, call, module
+):
     chapter = tiny_chapter()
+    chapter.cells[0].source = imports
+    chapter.cells[-1].source = call
+    found = checks(chapter)["double"]
+    assert found.module == module
+    assert found.module_file == tiny_checks.parent.joinpath(*module.split(".")).with_suffix(".py")
+
+
+@pytest.mark.parametrize(
+    "stub, imports, source, problem",
+    [
+        ("doubled = None", IMPORTS, "assert doubled == 4", r"must be one call, check\(<module>\."),
+        ("doubled = None", IMPORTS, "check(checks.doubled_twice)\nprint(1)", "must be one call"),
+        ("doubled = None", IMPORTS, "check(doubled_twice)", "must be one call"),
+        ("doubled = None", IMPORTS, "check(checks.doubled_twice, x)", "must be one call"),
+        (
+            "doubled = None",
+            "x = 1",
+            "check(checks.doubled_twice)",
+            "no import .* binds checks",
+        ),
+        (
+            "doubled = None",
+            "import no_such_checks as checks",
+            "check(checks.doubled_twice)",
+            "no_such_checks, is not",
+        ),
+        ("doubled = None", "import sys as checks", "check(checks.doubled_twice)", "sys, is not"),
+        (
+            "doubled = None",
+            "from no_such import checks",
+            "check(checks.doubled_twice)",
+            "no_such.checks, is not",
+        ),
+        (
+            "doubled = None",
+            IMPORTS,
+            "check(checks.missing)",
+            "calls missing, which .* does not define",
+        ),
+        (
+            "doubled = None",
+            IMPORTS,
+            "check(checks.inner)",
+            "calls inner, which .* at its top level",
+        ),
+        (
+            "doubled = None",
+            IMPORTS,
+            "check(checks.takes_x)",
+            r"must take every answer its stub names; missing: \['doubled'\]",
+        ),
+        ("def double(x):\n    ...", IMPORTS, "check(checks.doubled_twice)", "assigns no answer"),
+    ],
+)
+def test_a_check_that_the_grader_cannot_call_apart_is_an_error(
+    tiny_checks, stub, imports, source, problem
+):
+    chapter = tiny_chapter()
+    chapter.cells[0].source = imports
     chapter.cells[3].metadata["stub"] = stub
     chapter.cells[-1].source = source
     with pytest.raises(ValueError, match=problem):
         checks(chapter)
+
+
+@pytest.mark.parametrize(
+    "path", CHAPTERS + STUDENT_VERSIONS, ids=lambda path: f"{path.parent.name}/{path.stem}"
+)
+def test_every_check_cell_of_a_chapter_or_student_version_is_one_call(path):
+    problems = []
+    for cell in nbformat.read(path, as_version=4).cells:
+        if CHECK in tags(cell):
+            try:
+                named_check(cell)
+            except ValueError as problem:
+                problems.append(str(problem))
+    assert problems == []
 
 
 def _names(source: str) -> tuple[set[str], set[str]]:

@@ -37,14 +37,19 @@ from helpers.paths import REPO_ROOT
 
 CHAPTER = "09_tiny"
 MEAN, NORM = "average = sum(values) / len(values)", "norm = math.sqrt(sum(v * v for v in values))"
-CHECK_MEAN = '''@check
+CHECKS = "tiny_chapter_checks"  # the tiny chapter's check module, written beside it
+CHECKS_SOURCE = """import math
+
+
 def mean_of_values(average, values):
     assert average is not None and abs(average - sum(values) / len(values)) < 1e-12, "the mean of values"
-    return "mean"'''
-CHECK_NORM = '''@check
+    return "mean"
+
+
 def norm_of_values(norm, values):
     assert norm is not None and math.isclose(norm, math.sqrt(sum(v * v for v in values)), abs_tol=1e-12), "norm"
-    return "norm"'''
+    return "norm"
+"""
 VALUES = "import random\n\nvalues = [random.random() for _ in range(3)]  # new values in every run, unless reused"
 SLEEPER = "987654"  # how long the attackers' background processes would sleep: the tests look for them by it
 
@@ -60,23 +65,38 @@ def exercise_cells(name: str, solution: str, stub: str, check: str) -> list:
 
 @pytest.fixture(scope="module")
 def chapter(tmp_path_factory):
-    """A tiny chapter with two exercises on values that differ in every run, saved as notebooks/09_tiny.ipynb."""
+    """A tiny chapter with two exercises on values that differ in every run, in notebooks/ beside its checks."""
+    folder = tmp_path_factory.mktemp("course") / "notebooks"
+    folder.mkdir()
+    (folder / f"{CHECKS}.py").write_text(CHECKS_SOURCE)
+    imports = (
+        f"import math\nimport sys\n\nsys.path.insert(0, {str(folder)!r})\n\n"
+        f"from grading.checks import check\n\nimport {CHECKS} as checks"
+    )
     notebook = new_notebook(
         cells=[
-            new_code_cell("import math\n\nfrom helpers.checks import check"),
+            new_code_cell(imports),
             new_markdown_cell("# Tiny"),
             new_code_cell(VALUES, metadata={"grading": {"reuse": ["values"]}}),
         ]
-        + exercise_cells("mean", MEAN, "average = None", CHECK_MEAN)
-        + exercise_cells("norm", NORM, "norm = None", CHECK_NORM),
+        + exercise_cells("mean", MEAN, "average = None", "check(checks.mean_of_values)")
+        + exercise_cells("norm", NORM, "norm = None", "check(checks.norm_of_values)"),
         metadata={
             "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
         },
     )
-    path = tmp_path_factory.mktemp("course") / "notebooks" / f"{CHAPTER}.ipynb"
-    path.parent.mkdir()
+    path = folder / f"{CHAPTER}.ipynb"
     nbformat.write(notebook, path)
-    return path
+    # the import cell puts the check module on the kernel's path; while the tests use the chapter, it is on this
+    # process's path too (tests that start the grader pass PYTHONPATH)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.syspath_prepend(str(folder))
+        yield path
+
+
+def with_checks_importable(chapter) -> dict[str, str]:
+    """This process's environment, with the tiny chapter's check module importable: for the grader's processes."""
+    return os.environ | {"PYTHONPATH": str(chapter.parent)}
 
 
 def answered(chapter_path, **answers):
@@ -120,12 +140,12 @@ norm = 0.0""",
 get_ipython().set_custom_exc((BaseException,), lambda *args, **kwargs: None)
 sys.excepthook = lambda *args: None
 norm = "wrong" + 1""",
-    "monkeypatches": """import builtins, math, helpers.checks, numpy
+    "monkeypatches": """import builtins, math, grading.checks, numpy
 math.isclose = lambda *args, **kwargs: True
 math.sqrt = lambda x: 0.0
 builtins.abs = lambda x: 0.0
 builtins.sum = lambda *args: 0.0
-helpers.checks.check = lambda function: function
+grading.checks.check = lambda function: None
 numpy.allclose = lambda *args, **kwargs: True
 norm = 0.0""",
     "rebinds_check_inputs": "values = [0.0]\nnorm = 0.0",
@@ -473,6 +493,7 @@ def test_ctrl_c_keeps_what_was_graded_and_stops_every_run(chapter, tmp_path):
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        env=with_checks_importable(chapter),
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
@@ -542,6 +563,7 @@ def test_a_dask_cluster_started_as_documented_grades_as_this_machine_does(
             [dask, "worker", address, "--nthreads", "2", "--host", "127.0.0.1", "--no-dashboard"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            env=with_checks_importable(chapter),
         )
     )
     try:
@@ -563,6 +585,7 @@ def test_a_dask_cluster_started_as_documented_grades_as_this_machine_does(
             capture_output=True,
             text=True,
             timeout=600,
+            env=with_checks_importable(chapter),
         )
     finally:
         for process in cluster:
