@@ -25,8 +25,9 @@ class ModelFilesError(RuntimeError):
 
 @dataclass(frozen=True)
 class Prediction:
-    """One review's score, with how many of the tokens the model read it knew."""
+    """One review's score (the model's logit and its sigmoid), with how many of the tokens the model read it knew."""
 
+    logit: float
     probability: float
     label: str
     known_tokens: int
@@ -79,21 +80,22 @@ class SentimentModel:
     def score(self, reviews: list[str]) -> list[Prediction]:
         """Clean, encode and score reviews, in runs of at most RUN_REVIEWS."""
         ids = imdb.encode(reviews, self.vocabulary, self.sequence_length)
-        probabilities = np.concatenate(
+        logits = np.concatenate(
             [
                 self.session.run(None, {self.input_name: ids[start : start + RUN_REVIEWS]})[0][:, 0]
                 for start in range(0, len(ids), RUN_REVIEWS)
             ]
-        )
+        ).astype(np.float64)
         return [
             Prediction(
-                probability=float(probability),
-                label="positive" if probability >= 0.5 else "negative",
+                logit=float(logit),
+                probability=float(1 / (1 + np.exp(-logit))),
+                label="positive" if logit >= 0 else "negative",
                 known_tokens=int((row >= imdb.FIRST_WORD_ID).sum()),
                 unknown_tokens=int((row == imdb.OOV_ID).sum()),
                 unknown_words=self.unknown_words(review),
             )
-            for review, row, probability in zip(reviews, ids, probabilities, strict=True)
+            for review, row, logit in zip(reviews, ids, logits, strict=True)
         ]
 
     def unknown_words(self, review: str) -> list[str]:

@@ -33,7 +33,7 @@ class DigitCNN(nn.Module):
 
 
 def review_sentiment_lstm(initial_embeddings: np.ndarray, sequence_length: int, mask_padding=False):
-    """Chapter 2's Keras classifier: word2vec-initialised embedding, bidirectional LSTM, max over time, sigmoid."""
+    """Chapter 2's Keras classifier, compiled: word2vec-initialised embedding, bidirectional LSTM, max, a logit."""
     import keras  # imported here: chapter 1 and its bonus need only PyTorch
 
     tokens = keras.Input(shape=(sequence_length,), dtype="int32", name="tokens")
@@ -46,5 +46,13 @@ def review_sentiment_lstm(initial_embeddings: np.ndarray, sequence_length: int, 
     x = keras.layers.Bidirectional(keras.layers.LSTM(64, return_sequences=True))(x)
     x = keras.layers.GlobalMaxPooling1D()(x)
     x = keras.layers.Dropout(0.5)(x)
-    positive = keras.layers.Dense(1, activation="sigmoid", name="positive")(x)
-    return keras.Model(tokens, positive, name="review_sentiment")
+    logit = keras.layers.Dense(1, name="logit")(x)  # the log odds that the review is positive
+    model = keras.Model(tokens, logit, name="review_sentiment")
+    model.compile(
+        optimizer=keras.optimizers.Adam(1e-3),
+        # the loss applies the sigmoid itself, which is more exact than a sigmoid layer before it
+        loss=keras.losses.BinaryCrossentropy(from_logits=True),
+        # a logit of 0 is a probability of 0.5
+        metrics=[keras.metrics.BinaryAccuracy(name="accuracy", threshold=0.0)],
+    )
+    return model

@@ -114,7 +114,7 @@ def load_preprocessing(folder: Path) -> tuple[Tokenizer, int, int]:
 
 
 class ReviewClassifier(nn.Module):
-    """A pretrained encoder, the mean of its outputs over real tokens, one linear layer: ids in, P(positive) out."""
+    """A pretrained encoder, the mean of its outputs over real tokens, one linear layer: ids in, a logit out."""
 
     def __init__(self, encoder: nn.Module):
         super().__init__()
@@ -127,7 +127,7 @@ class ReviewClassifier(nn.Module):
         states = self.encoder(input_ids=input_ids, attention_mask=real[..., 0].long())
         weights = real.to(states.last_hidden_state.dtype)
         pooled = (states.last_hidden_state * weights).sum(1) / weights.sum(1).clamp(min=1)
-        return torch.sigmoid(self.head(self.dropout(pooled)))
+        return self.head(self.dropout(pooled))  # the log odds that the review is positive
 
 
 def unfreeze_top_layers(model: ReviewClassifier, layers: int) -> int:
@@ -140,7 +140,7 @@ def unfreeze_top_layers(model: ReviewClassifier, layers: int) -> int:
 
 
 def predict(model: nn.Module, ids: np.ndarray, batch_size: int = 64) -> np.ndarray:
-    """P(positive) (N, 1) for token ids, in evaluation mode and without gradients."""
+    """Logits (N, 1) for token ids, in evaluation mode and without gradients."""
     model.eval()
     with torch.no_grad():
         return np.concatenate(
@@ -151,11 +151,12 @@ def predict(model: nn.Module, ids: np.ndarray, batch_size: int = 64) -> np.ndarr
         )
 
 
-def _loss_and_accuracy(probabilities: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
-    """Binary cross-entropy and accuracy of P(positive) (N, 1) against 0/1 labels."""
-    p = np.clip(probabilities[:, 0].astype(np.float64), 1e-7, 1 - 1e-7)
-    loss = -np.mean(labels * np.log(p) + (1 - labels) * np.log(1 - p))
-    return float(loss), float(((p >= 0.5) == labels).mean())
+def _loss_and_accuracy(logits: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
+    """Binary cross-entropy and accuracy of logits (N, 1) against 0/1 labels."""
+    logit = logits[:, 0].astype(np.float64)
+    # -log sigmoid(logit) for positives, -log(1 - sigmoid(logit)) for negatives, computed without overflow
+    loss = np.mean(np.logaddexp(0, -logit) * labels + np.logaddexp(0, logit) * (1 - labels))
+    return float(loss), float(((logit >= 0) == labels).mean())
 
 
 def fine_tune(model, train, validation=None, *, epochs, max_lr, batch_size=16, checks_per_epoch=2):
@@ -184,30 +185,30 @@ def fine_tune(model, train, validation=None, *, epochs, max_lr, batch_size=16, c
     )
     for epoch in range(epochs):
         order = torch.randperm(len(ids)).numpy()
-        seen_probabilities, seen_labels = [], []
+        seen_logits, seen_labels = [], []
         model.train()
         for step in range(steps):
             chosen = order[step * batch_size : (step + 1) * batch_size]
             batch = ids[chosen]
             longest = int((batch != PADDING_ID).sum(1).max())
-            probabilities = model(torch.from_numpy(batch[:, :longest]))
+            logits = model(torch.from_numpy(batch[:, :longest]))
             targets = torch.from_numpy(labels[chosen].astype(np.float32)).unsqueeze(1)
-            loss = nn.functional.binary_cross_entropy(probabilities, targets)
+            loss = nn.functional.binary_cross_entropy_with_logits(logits, targets)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
             scheduler.step()
-            seen_probabilities.append(probabilities.detach().numpy())
+            seen_logits.append(logits.detach().numpy())
             seen_labels.append(labels[chosen])
             progress.update(len(chosen))
             if step in check_after:
                 history["epoch"].append(epoch + (step + 1) / steps)
                 train_loss, train_accuracy = _loss_and_accuracy(
-                    np.concatenate(seen_probabilities), np.concatenate(seen_labels)
+                    np.concatenate(seen_logits), np.concatenate(seen_labels)
                 )
                 history["train_loss"].append(train_loss)
                 history["train_accuracy"].append(train_accuracy)
-                seen_probabilities, seen_labels = [], []
+                seen_logits, seen_labels = [], []
                 if validation is not None:
                     val_loss, val_accuracy = _loss_and_accuracy(
                         predict(model, validation[0]), validation[1]

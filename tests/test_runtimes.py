@@ -1,11 +1,24 @@
-"""The bonus notebook's runtimes: ONNX Runtime with fixed threads and levels, LiteRT at any batch size."""
+"""The runtimes chapter 1 and its bonus race: PyTorch channels-last, ONNX Runtime's levels, LiteRT at any batch."""
 
 import numpy as np
 import onnx
 import onnxruntime as ort
 import pytest
+import torch
 
-from helpers import runtimes
+from helpers import models, runtimes
+
+
+def test_pytorch_predictor_gives_the_models_logits_and_leaves_the_model_as_it_was():
+    torch.manual_seed(0)
+    model = models.DigitCNN().eval()
+    batch = np.random.default_rng(0).normal(size=(5, 1, 28, 28)).astype(np.float32)
+    with torch.no_grad():
+        expected = model(torch.from_numpy(batch)).numpy()
+    np.testing.assert_allclose(
+        runtimes.pytorch_predictor(model)(batch), expected, rtol=1e-5, atol=1e-5
+    )
+    assert model.features[0].weight.is_contiguous(), "the chapter's model keeps its own layout"
 
 
 @pytest.mark.parametrize("level", ["ORT_DISABLE_ALL", "ORT_ENABLE_BASIC", "ORT_ENABLE_ALL"])

@@ -110,9 +110,9 @@ def test_the_classifier_ignores_padding_because_it_masks_it_from_the_ids(tiny_cl
     ids = torch.tensor([[2, 7, 9, 3]])
     padded = torch.tensor([[2, 7, 9, 3, 0, 0, 0]])
     with torch.no_grad():
-        probability, padded_probability = tiny_classifier(ids), tiny_classifier(padded)
-    assert probability.shape == (1, 1) and 0 < probability.item() < 1
-    torch.testing.assert_close(probability, padded_probability)
+        logit, padded_logit = tiny_classifier(ids), tiny_classifier(padded)
+    assert logit.shape == (1, 1)
+    torch.testing.assert_close(logit, padded_logit)
 
 
 def test_unfreezing_trains_the_top_layers_and_the_head_only(tiny_classifier):
@@ -143,7 +143,7 @@ def test_fine_tuning_learns_a_separable_task_and_records_its_checks(tiny_classif
     assert (
         history["val_accuracy"][-1] == 1.0 and history["train_loss"][-1] < history["train_loss"][0]
     )
-    probabilities = transformer.predict(tiny_classifier, ids, batch_size=10)
-    assert probabilities.shape == (64, 1) and ((probabilities[:, 0] >= 0.5) == labels).all()
+    logits = transformer.predict(tiny_classifier, ids, batch_size=10)
+    assert logits.shape == (64, 1) and ((logits[:, 0] >= 0) == labels).all()
     without = transformer.fine_tune(tiny_classifier, (ids, labels), epochs=1, max_lr=1e-4)
     assert set(without) == {"epoch", "train_loss", "train_accuracy"}

@@ -35,7 +35,7 @@ WORDS = {"good": 4.0, "great": 6.0, "bad": -4.0, "awful": -6.0, "film": 0.0}
 
 
 def write_tiny_model(folder: Path) -> None:
-    """Chapter 2's interface (int32 word ids in, P(positive) out) on a mean of one learned number per word."""
+    """Chapter 2's interface (int32 word ids in, a logit out) on a sum of one learned number per word."""
     vocabulary = {word: imdb.FIRST_WORD_ID + rank for rank, word in enumerate(WORDS)}
     weights = np.zeros((imdb.FIRST_WORD_ID + len(WORDS), 1), np.float32)
     weights[list(vocabulary.values()), 0] = list(WORDS.values())
@@ -43,12 +43,11 @@ def write_tiny_model(folder: Path) -> None:
         [
             helper.make_node("Cast", ["tokens"], ["ids"], to=TensorProto.INT64),
             helper.make_node("Gather", ["weights", "ids"], ["scores"]),
-            helper.make_node("ReduceSum", ["scores", "axes"], ["total"], keepdims=0),
-            helper.make_node("Sigmoid", ["total"], ["positive"]),
+            helper.make_node("ReduceSum", ["scores", "axes"], ["logit"], keepdims=0),
         ],
         "tiny_sentiment",
         [helper.make_tensor_value_info("tokens", TensorProto.INT32, ["batch", SEQUENCE_LENGTH])],
-        [helper.make_tensor_value_info("positive", TensorProto.FLOAT, ["batch", 1])],
+        [helper.make_tensor_value_info("logit", TensorProto.FLOAT, ["batch", 1])],
         [
             numpy_helper.from_array(weights, "weights"),
             numpy_helper.from_array(np.array([1]), "axes"),
@@ -82,6 +81,7 @@ def test_predict_scores_a_review_with_its_word_counts_and_the_model_version(clie
     answer = client.post("/predict", json={"review": "A good<br />GREAT film, zzz!"})
     assert answer.status_code == 200
     body = answer.json()
+    assert body["logit"] == 10.0
     assert body["probability"] == pytest.approx(1 / (1 + np.exp(-10.0)), abs=1e-6)
     assert body["label"] == "positive"
     # "a" and "zzz" are not in the vocabulary

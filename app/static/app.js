@@ -24,10 +24,11 @@ export async function scoreInBrowser(reviews) {
   encoded.forEach((review, row) => ids.set(review.ids, row * length));
   const tokens = new ort.Tensor("int32", ids, [reviews.length, length]);
   const outputs = await session.run({ [session.inputNames[0]]: tokens });
-  const probabilities = outputs[session.outputNames[0]].data;
+  const logits = outputs[session.outputNames[0]].data; // the model's output: the log odds of "positive"
   return encoded.map((review, row) => ({
-    probability: probabilities[row],
-    label: probabilities[row] >= 0.5 ? "positive" : "negative",
+    logit: logits[row],
+    probability: 1 / (1 + Math.exp(-logits[row])),
+    label: logits[row] >= 0 ? "positive" : "negative",
     known_tokens: review.known,
     unknown_tokens: review.unknown,
     unknown_words: review.unknownWords,
