@@ -9,7 +9,9 @@ import pytest
 from grading.answers import export_answers, read_answers
 from helpers.parity import Parity
 
-PARITY = Parity("Keras", "ONNX", 3, 0.5, 1.0, 0)
+PARITY = Parity(
+    "Keras", "ONNX", "logits", 3, 1.0, 0, np.array([0.5, 0.0, 0.25]), np.array([2.0, 1.0, 3.0])
+)
 
 
 @pytest.fixture
@@ -45,6 +47,9 @@ def test_plain_values_arrays_files_and_records_round_trip(run):
     )
     assert answers["text"] == "PyTorch" and answers["table"] == {"a": [1, 2.5], 3: [4, "x"]}
     assert np.array_equal(answers["array"], values["array"]) and answers["parity"] == PARITY
+    # the record's arrays travel too (they are left out of its equality)
+    assert np.array_equal(answers["parity"].differences, PARITY.differences)
+    assert np.array_equal(answers["parity"].magnitudes, PARITY.magnitudes)
     for name in ("path", "path_text"):  # a copy inside the export, not the run's own file
         assert answers[name].read_bytes() == b"onnx bytes" and answers[name].is_relative_to(folder)
     assert answers["missing"] == root / "nowhere.onnx"

@@ -82,6 +82,23 @@ def test_no_random_table_ids_or_memory_addresses(path):
     )
 
 
+@pytest.mark.parametrize(
+    "path", NOTEBOOKS + [REPO_ROOT / "book" / "web_app.ipynb"], ids=lambda path: path.name
+)
+def test_no_terminal_colours_or_exporter_banners_in_stored_outputs(path):
+    """What a learner reads is the notebook's own output, not a terminal's escape codes or a tool's progress."""
+    noisy = [
+        cell.id
+        for cell in code_cells(path)
+        for text in printed_text(cell)
+        if "\x1b[" in text or "[torch.onnx]" in text
+    ]
+    assert not noisy, (
+        f"{path.name} stores terminal colour codes or exporter banners in cells {noisy}: print plainly "
+        "(Keras: summary(print_fn=print), fit(verbose=2); torch.onnx.export(verbose=False))"
+    )
+
+
 def printed_text(cell) -> list[str]:
     """What a code cell printed or displayed as text, in order."""
     texts = []
