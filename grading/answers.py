@@ -76,7 +76,7 @@ class _Encoder:
             return self._store(
                 "arrays", lambda path: np.save(path.with_suffix(".npy"), value, allow_pickle=False)
             )
-        if isinstance(value, (list, tuple)):
+        if isinstance(value, (list, tuple, set, frozenset)):  # a set arrives as a list of its items
             return {"type": "list", "items": [self.encode(item, depth + 1) for item in value]}
         if isinstance(value, dict):
             if not all(isinstance(key, (str, int)) for key in value):
@@ -93,7 +93,7 @@ class _Encoder:
                 "fields": self.encode(asdict(value), depth + 1),
             }
         raise UnreadableAnswer(
-            f"a {type(value).__name__}; answers are numbers, strings, lists, dicts, arrays or files"
+            f"a {type(value).__name__}; answers are numbers, strings, lists, sets, dicts, arrays or files"
         )
 
 

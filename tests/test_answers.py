@@ -30,6 +30,7 @@ def test_plain_values_arrays_files_and_records_round_trip(run):
         "none": None,
         "text": "PyTorch",
         "table": {"a": [1, 2.5], 3: (4, "x")},
+        "operators": {"ReduceMax", "Squeeze"},
         "array": np.arange(6).reshape(2, 3),
         "parity": PARITY,
         "path": root / "model.onnx",
@@ -46,6 +47,8 @@ def test_plain_values_arrays_files_and_records_round_trip(run):
         and answers["none"] is None
     )
     assert answers["text"] == "PyTorch" and answers["table"] == {"a": [1, 2.5], 3: [4, "x"]}
+    # a set arrives as a list of its items, in no particular order
+    assert sorted(answers["operators"]) == ["ReduceMax", "Squeeze"]
     assert np.array_equal(answers["array"], values["array"]) and answers["parity"] == PARITY
     # the record's arrays travel too (they are left out of its equality)
     assert np.array_equal(answers["parity"].differences, PARITY.differences)
