@@ -312,3 +312,60 @@ def plot_accuracy_vs_training_size(
     axis.legend(frameon=False, loc="lower right")
     figure.tight_layout()
     return figure
+
+
+def plot_walk_forward(days: pd.DatetimeIndex, folds: list[dict[str, np.ndarray]]) -> plt.Figure:
+    """One row per fold: the days its model trains on, validates on (early stopping) and is tested on."""
+    figure, axis = plt.subplots(figsize=(10, 0.6 + 0.55 * len(folds)))
+    colors = {"training": "tab:blue", "validation": "tab:orange", "test": "tab:green"}
+    for row, fold in enumerate(folds):
+        for part, color in colors.items():
+            span = days[fold[part]]
+            axis.barh(
+                row,
+                span[-1] - span[0],
+                left=span[0],
+                color=color,
+                alpha=0.75,
+                height=0.6,
+                label=part if row == 0 else None,
+            )
+        axis.text(
+            days[fold["test"]][-1] + pd.Timedelta(days=12),
+            row,
+            f"{len(fold['test'])} forecasts",
+            va="center",
+            fontsize=9,
+        )
+    axis.set_yticks(range(len(folds)), [f"fold {row + 1}" for row in range(len(folds))])
+    axis.invert_yaxis()
+    axis.legend(frameon=False, ncol=3, loc="lower left", bbox_to_anchor=(0, 1))
+    axis.spines[["top", "right", "left"]].set_visible(False)
+    figure.tight_layout()
+    return figure
+
+
+def plot_return_intervals(
+    actual: pd.Series, intervals: dict[str, tuple[np.ndarray, np.ndarray]]
+) -> plt.Figure:
+    """Each day's actual return against each method's prediction interval, one panel per method."""
+    figure, axes = plt.subplots(
+        len(intervals), 1, figsize=(10, 2.6 * len(intervals)), sharex=True, sharey=True
+    )
+    for axis, (name, (lower, upper)), color in zip(
+        np.atleast_1d(axes),
+        intervals.items(),
+        ("tab:purple", "tab:orange", "tab:grey"),
+        strict=False,
+    ):
+        outside = (actual < lower) | (actual > upper)
+        axis.fill_between(
+            actual.index, 100 * lower, 100 * upper, color=color, alpha=0.3, linewidth=0
+        )
+        axis.scatter(actual.index[~outside], 100 * actual[~outside], s=6, color="black")
+        axis.scatter(actual.index[outside], 100 * actual[outside], s=14, color="tab:red")
+        axis.set_title(f"{name}: {outside.mean():.0%} of days outside", loc="left", fontsize=10)
+        axis.set_ylabel("return (%)")
+        axis.spines[["top", "right"]].set_visible(False)
+    figure.tight_layout()
+    return figure

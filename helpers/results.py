@@ -39,7 +39,7 @@ BUDGET_SECONDS = {
     "01b_mnist_deeper_smaller_faster": 420,
     "02_imdb_keras_to_pytorch": 420,
     "02b_imdb_pretrained_transformer": 690,
-    "03_aapl_keras_to_scikit_learn": 45,
+    "03_aapl_keras_to_scikit_learn": 75,
     "results": 15,
     "web_app": 15,
 }

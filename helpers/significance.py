@@ -1,11 +1,12 @@
 """Is a difference real? Two models scored on the same examples, compared with an interval and a test."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
-from scipy.stats import binomtest
+from scipy.stats import binomtest, t
 
 Z_95 = 1.959964  # the standard normal's 97.5th percentile: a two-sided 95% interval
+SIGNIFICANCE_LEVEL = 0.05  # the family-wise error rate the forecast comparisons hold to
 
 
 @dataclass(frozen=True)
@@ -65,3 +66,88 @@ def paired_accuracy_difference(
         only_second_right=only_second,
         p_value=float(p_value),
     )
+
+
+@dataclass(frozen=True)
+class ForecastComparison:
+    """Two forecasts' daily losses on the same days: Diebold-Mariano's test, Harvey-Leybourne-Newbold corrected."""
+
+    model: str
+    benchmark: str
+    period: str
+    days: int
+    mean_loss_difference: (
+        float  # the model's mean loss minus the benchmark's: below 0 the model is better
+    )
+    statistic: float
+    p_value: float
+    adjusted_p_value: (
+        float  # after Holm's correction for the family of comparisons, else equal to p_value
+    )
+
+    @property
+    def verdict(self) -> str:
+        """'beats', 'loses to' or 'is not distinguishable from', read from the adjusted p-value."""
+        if self.adjusted_p_value >= SIGNIFICANCE_LEVEL:
+            return "is not distinguishable from"
+        return "beats" if self.mean_loss_difference < 0 else "loses to"
+
+    def __str__(self) -> str:
+        return (
+            f"{self.period}: {self.model} {self.verdict} {self.benchmark} "
+            f"(DM {self.statistic:+.2f}, adjusted p = {self.adjusted_p_value:.2g}, {self.days} days)"
+        )
+
+
+def diebold_mariano(
+    loss: np.ndarray,
+    benchmark_loss: np.ndarray,
+    *,
+    names: tuple[str, str],
+    period: str,
+    horizon: int = 1,
+) -> ForecastComparison:
+    """Is one forecast's mean daily loss different from another's on the same days? (HLN's small-sample t test)"""
+    loss, benchmark_loss = np.asarray(loss, float), np.asarray(benchmark_loss, float)
+    if loss.shape != benchmark_loss.shape or loss.ndim != 1:
+        raise ValueError(
+            f"{names[0]} has {loss.shape} daily losses and {names[1]} {benchmark_loss.shape}: compare one loss "
+            "per day, on the same days"
+        )
+    loss_difference = loss - benchmark_loss
+    days, mean = len(loss_difference), float(loss_difference.mean())
+    centred = loss_difference - mean
+    # the long-run variance: an h-step forecast's errors overlap for h - 1 days
+    autocovariances = [
+        np.dot(centred[lag:], centred[: days - lag]) / days for lag in range(horizon)
+    ]
+    variance = (autocovariances[0] + 2 * sum(autocovariances[1:])) / days
+    if variance <= 0:  # identical losses every day: no difference to test
+        statistic, p_value = 0.0, 1.0
+    else:
+        correction = np.sqrt((days + 1 - 2 * horizon + horizon * (horizon - 1) / days) / days)
+        statistic = correction * mean / np.sqrt(variance)
+        p_value = float(2 * t.sf(abs(statistic), df=days - 1))
+    return ForecastComparison(
+        model=names[0],
+        benchmark=names[1],
+        period=period,
+        days=days,
+        mean_loss_difference=mean,
+        statistic=float(statistic),
+        p_value=p_value,
+        adjusted_p_value=p_value,
+    )
+
+
+def holm_adjusted(comparisons: list[ForecastComparison]) -> list[ForecastComparison]:
+    """The comparisons with Holm's step-down adjusted p-values: the family-wise error rate stays at the level."""
+    order = np.argsort([comparison.p_value for comparison in comparisons], kind="stable")
+    adjusted, running_max = [0.0] * len(comparisons), 0.0
+    for rank, index in enumerate(order):
+        running_max = max(running_max, (len(comparisons) - rank) * comparisons[index].p_value)
+        adjusted[index] = min(running_max, 1.0)
+    return [
+        replace(comparison, adjusted_p_value=p_value)
+        for comparison, p_value in zip(comparisons, adjusted, strict=True)
+    ]

@@ -153,19 +153,29 @@ def test_committed_results_are_read_from_the_repository_wherever_runs_write(tmp_
     assert committed_results("chapter2_imdb") == expected
 
 
-def test_forecast_ratios_follow_from_the_errors_and_stay_plausible():
+def test_forecast_scores_follow_from_the_errors_and_the_verdicts_from_the_p_values():
     figures = committed_results("chapter3_aapl")
-    rmse = figures["test_rmse_usd"]
-    assert {"persistence", "moving average (5 days)"} <= set(rmse), "the baselines are reported"
-    lstm = next(name for name in rmse if name.startswith("LSTM"))
-    ensemble = next(name for name in rmse if name.startswith("ensemble"))
-    for key, forecast in (("LSTM", lstm), ("ensemble", ensemble)):
-        ratio = figures["test_rmse_vs_persistence"][key]
-        assert ratio == pytest.approx(rmse[forecast] / rmse["persistence"], abs=1e-4)
-        assert 0.9 < ratio < 1.1, "far below 1 means a leak, far above a bug"
-    assert "persistence" not in figures["test_direction_accuracy"], (
-        "persistence predicts no direction"
+    scores = figures["test_scores"]
+    assert {"persistence", "drift", "ridge", "LSTM"} <= set(scores), "the benchmarks are reported"
+    for name, row in scores.items():
+        for benchmark in ("persistence", "drift"):
+            # on the same days, 1 − SSE / SSE_benchmark = 1 − RMSE² / RMSE_benchmark²
+            expected = 1 - row["RMSE"] ** 2 / scores[benchmark]["RMSE"] ** 2
+            assert row[f"R² vs {benchmark}"] == pytest.approx(expected, abs=1e-9), name
+        assert abs(row["R² vs persistence"]) < 0.1, (
+            f"{name}: far above 0 means a leak, far below a bug"
+        )
+    for test in figures["diebold_mariano"]:
+        significant = test["adjusted_p_value"] < 0.05
+        assert (test["verdict"] != "is not distinguishable from") == significant, test
+    placebo = [test for test in figures["diebold_mariano"] if test["period"].startswith("placebo")]
+    assert placebo and not any(test["verdict"] == "beats" for test in placebo), (
+        "skill found in noise"
     )
+    for method, interval in figures["intervals"].items():
+        assert (
+            0.5 < interval["coverage"] <= 1 and interval["interval score"] >= interval["width"]
+        ), method
 
 
 def test_notebook_times_are_kept_beside_the_results_and_reported_against_budgets(

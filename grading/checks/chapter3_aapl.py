@@ -50,43 +50,45 @@ def opset_11_versions(
     return f"the opset 11 export matches Keras on every window; what changed: {sorted(expected)}"
 
 
-def mape_of_every_forecast(test_mape, forecasts, next_close, period):
-    """One mean absolute percentage error per forecast, over the test year, as a fraction."""
-    assert isinstance(test_mape, dict) and set(test_mape) == set(forecasts), (
-        "one MAPE per forecast in `forecasts`"
+def mape_of_every_forecast(test_mape, price_forecasts, next_close, tested):
+    """One mean absolute percentage error per price forecast, over the test years, as a fraction."""
+    assert isinstance(test_mape, dict) and set(test_mape) == set(price_forecasts), (
+        "one MAPE per forecast in `price_forecasts`"
     )
-    test_year = period == "test"
-    for name, forecast in forecasts.items():
-        expected = np.mean(
-            np.abs(next_close[test_year] - forecast[test_year]) / next_close[test_year]
-        )
+    for name, forecast in price_forecasts.items():
+        expected = np.mean(np.abs(next_close[tested] - forecast[tested]) / next_close[tested])
         assert abs(test_mape[name] - expected) < 1e-9, (
-            f"{name}: MAPE over the test year, as a fraction"
+            f"{name}: MAPE over the test years, as a fraction"
         )
-    return "MAPE of every forecast over the test year"
+    return "MAPE of every price forecast over the test years"
 
 
-def window_tuned_on_validation(
-    best_days, best_days_test_rmse, close, window_ends, next_close, period
+def moving_average_tuned_before_the_test_years(
+    best_days, moving_average_r2, close, window_ends, returns, forecast_days, tested
 ):
-    """The moving average's window is chosen on the validation year, and its test RMSE reported."""
-    assert best_days is not None and best_days_test_rmse is not None, (
-        "set best_days and best_days_test_rmse"
+    """The moving average's length is chosen on 2021, and its R² against persistence reported for the test years."""
+    assert best_days is not None and moving_average_r2 is not None, (
+        "set best_days and moving_average_r2"
     )
 
-    def rmse_of_window(days, mask):
-        """RMSE of the `days`-day moving-average forecast on the windows selected by `mask`."""
-        forecast = close.rolling(days).mean().reindex(window_ends).to_numpy()
-        return float(np.sqrt(np.mean((next_close[mask] - forecast[mask]) ** 2)))
+    def implied_return(days):
+        """The log return the `days`-day moving-average forecast implies, for every window."""
+        return np.log(close.rolling(days).mean() / close).reindex(window_ends).to_numpy()
 
-    on_validation = {days: rmse_of_window(days, period == "validation") for days in range(2, 21)}
-    assert best_days == min(on_validation, key=on_validation.get), (
-        "choose the window on the validation year only"
+    choosing = forecast_days.year == 2021
+    errors = {
+        days: np.mean((returns[choosing] - implied_return(days)[choosing]) ** 2)
+        for days in range(2, 21)
+    }
+    assert best_days == min(errors, key=errors.get), (
+        "choose the length on 2021 only, by the RMSE of the return"
     )
-    assert abs(best_days_test_rmse - rmse_of_window(best_days, period == "test")) < 1e-9, (
-        "report its test RMSE"
+    actual = returns[tested].astype(np.float64)
+    expected = 1 - np.sum((actual - implied_return(best_days)[tested]) ** 2) / np.sum(actual**2)
+    assert abs(moving_average_r2 - expected) < 1e-9, (
+        "report 1 − SSE(moving average) / SSE(persistence) over the test years"
     )
-    return f"{best_days} days chosen on validation; test RMSE reported"
+    return f"{best_days} days chosen on 2021; R² against persistence over the test years reported"
 
 
 def parity_broken_by_column_order(reversed_parity, windows, keras_returns, forecaster, RTOL, ATOL):
