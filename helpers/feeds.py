@@ -1,8 +1,18 @@
 """New daily bars as they arrive: Yahoo Finance when online, a replay of held-out bars offline, one interface."""
 
+from collections.abc import Callable
+
 import pandas as pd
 
 from helpers.stocks import FROM_YAHOO, PRICE_COLUMNS, download_prices, validate_prices
+
+NEW_YORK = "America/New_York"
+SESSION_CLOSE = pd.Timedelta(hours=16)  # the NYSE's regular session ends at 4 pm, New York time
+REBASE_TOLERANCE = 1e-3  # a known day's close that moved more than this was re-based (a split, say)
+
+
+class HistoryRebased(Exception):
+    """The source re-based its prices since the history was fetched: fetch the whole history again."""
 
 
 class ReplayFeed:
@@ -14,29 +24,61 @@ class ReplayFeed:
         self._bars = validate_prices(bars, ticker)
         self.bars_per_poll = bars_per_poll
 
-    def bars_after(self, day: pd.Timestamp) -> pd.DataFrame:
-        """The next bars after `day` (at most bars_per_poll), oldest first; empty once the replay is over."""
-        return self._bars.loc[self._bars.index > day].iloc[: self.bars_per_poll]
+    def bars_after(self, history: pd.DataFrame) -> pd.DataFrame:
+        """The next bars after the history's last day (at most bars_per_poll), oldest first; empty at the end."""
+        check_not_rebased(self._bars, history)
+        return self._bars.loc[self._bars.index > history.index[-1]].iloc[: self.bars_per_poll]
 
 
 class YahooFeed:
-    """Complete daily bars from Yahoo Finance newer than a given day (today's unfinished bar is left out)."""
+    """Complete daily bars from Yahoo Finance newer than the history's (an unfinished session is left out)."""
 
     source = FROM_YAHOO
 
-    def __init__(self, ticker: str):
+    def __init__(
+        self, ticker: str, now: Callable[[], pd.Timestamp] = lambda: pd.Timestamp.now(tz=NEW_YORK)
+    ):
         self.ticker = ticker
+        self.now = now
 
-    def bars_after(self, day: pd.Timestamp) -> pd.DataFrame:
-        """Every complete bar after `day` up to yesterday, oldest first; empty when there is none yet."""
-        start, today = day + pd.Timedelta(days=1), pd.Timestamp.today().normalize()
-        if start >= today:
+    def bars_after(self, history: pd.DataFrame) -> pd.DataFrame:
+        """Every complete bar after the history's last day, oldest first; empty when there is none yet."""
+        last_day, closed = history.index[-1], last_complete_session(self.now())
+        if last_day >= closed:
             return _no_bars()
-        frame = download_prices(self.ticker, start.date().isoformat(), today.date().isoformat())
+        # from the last known day, so that a re-based history shows in the day both downloads hold
+        frame = download_prices(
+            self.ticker,
+            last_day.date().isoformat(),
+            (closed + pd.Timedelta(days=1)).date().isoformat(),
+        )
         if frame.empty:
             return _no_bars()
         bars = validate_prices(frame, self.ticker)
-        return bars.loc[bars.index > day]
+        check_not_rebased(bars, history)
+        return bars.loc[(bars.index > last_day) & (bars.index <= closed)]
+
+
+def last_complete_session(now: pd.Timestamp) -> pd.Timestamp:
+    """The last calendar day whose session has closed, judged in New York: today from 4 pm there, else yesterday."""
+    if now.tzinfo is None:
+        raise ValueError(
+            f"{now} has no time zone: give the clock's time zone, or use pd.Timestamp.now(tz=...)"
+        )
+    local = now.tz_convert(NEW_YORK)
+    today = local.normalize()
+    closed = today if local - today >= SESSION_CLOSE else today - pd.Timedelta(days=1)
+    return closed.tz_localize(None)
+
+
+def check_not_rebased(bars: pd.DataFrame, history: pd.DataFrame) -> None:
+    """Raise HistoryRebased when the bars hold the history's last day at another close than the history's."""
+    last_day, known = history.index[-1], history["Close"].iloc[-1]
+    if last_day in bars.index and abs(bars.at[last_day, "Close"] / known - 1) > REBASE_TOLERANCE:
+        raise HistoryRebased(
+            f"{last_day:%Y-%m-%d} closed at {known:.2f} in the history and at {bars.at[last_day, 'Close']:.2f} "
+            "now: the source re-based its prices (a split or a dividend adjustment); fetch the history again"
+        )
 
 
 def _no_bars() -> pd.DataFrame:

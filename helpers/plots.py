@@ -150,17 +150,22 @@ def plot_length_histogram(lengths: np.ndarray, cutoff: int, *, unit: str = "word
     return figure
 
 
+PERIOD_COLORS = ("tab:blue", "tab:orange", "tab:green", "tab:purple", "tab:olive", "tab:cyan")
+
+
 def plot_price_history(
     close: pd.Series, periods: dict[str, pd.Timestamp], *, title: str = ""
 ) -> plt.Figure:
-    """A closing-price line with each named period (keyed by its first day) shaded and labelled."""
+    """A closing-price line with each named period (keyed by its first day, at most six) shaded and labelled."""
+    if len(periods) > len(PERIOD_COLORS):
+        raise ValueError(
+            f"at most {len(PERIOD_COLORS)} periods can be told apart, got {len(periods)}"
+        )
     figure, axis = plt.subplots(figsize=(10, 3.6))
     axis.plot(close.index, close, color="black", linewidth=1)
     starts = list(periods.values())
     ends = starts[1:] + [close.index[-1] + pd.Timedelta(days=1)]
-    for (name, start), end, color in zip(
-        periods.items(), ends, ("tab:blue", "tab:orange", "tab:green"), strict=False
-    ):
+    for (name, start), end, color in zip(periods.items(), ends, PERIOD_COLORS, strict=False):
         days = close.index[(close.index >= start) & (close.index < end)]
         axis.axvspan(days[0], days[-1], color=color, alpha=0.12)
         axis.text(

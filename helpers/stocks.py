@@ -7,6 +7,19 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from pandas.tseries.holiday import (
+    AbstractHolidayCalendar,
+    GoodFriday,
+    Holiday,
+    USLaborDay,
+    USMartinLutherKingJr,
+    USMemorialDay,
+    USPresidentsDay,
+    USThanksgivingDay,
+    nearest_workday,
+    sunday_to_monday,
+)
+from pandas.tseries.offsets import CustomBusinessDay
 
 from helpers.download import FROM_CACHE, DatasetError, atomic_write
 from helpers.paths import data_dir
@@ -39,7 +52,32 @@ SNAPSHOT_COLUMNS = {
     "volume": "Volume",
 }
 FROM_SNAPSHOT = "offline snapshot (PyPI hvsampledata)"
+# the days the New York Stock Exchange closed unscheduled since 2012: hurricane Sandy, two presidents' funerals
+NYSE_UNSCHEDULED_CLOSURES = ["2012-10-29", "2012-10-30", "2018-12-05", "2025-01-09"]
 FROM_YAHOO = "Yahoo Finance (yfinance)"
+
+
+class NyseHolidays(AbstractHolidayCalendar):
+    """The NYSE's full-day holidays as it observes them (a Saturday New Year's Day moves to no weekday)."""
+
+    rules = [
+        Holiday("New Year's Day", month=1, day=1, observance=sunday_to_monday),
+        USMartinLutherKingJr,
+        USPresidentsDay,
+        GoodFriday,
+        USMemorialDay,
+        Holiday("Juneteenth", month=6, day=19, start_date="2022-01-01", observance=nearest_workday),
+        Holiday("Independence Day", month=7, day=4, observance=nearest_workday),
+        USLaborDay,
+        USThanksgivingDay,
+        Holiday("Christmas", month=12, day=25, observance=nearest_workday),
+    ]
+
+
+def nyse_trading_days(start: str, end: str) -> pd.DatetimeIndex:
+    """The days the New York Stock Exchange traded from start to end, both included (since 2012)."""
+    trading_day = CustomBusinessDay(calendar=NyseHolidays(), holidays=NYSE_UNSCHEDULED_CLOSURES)
+    return pd.date_range(start, end, freq=trading_day)
 
 
 @dataclass(frozen=True)
@@ -57,13 +95,17 @@ def load_prices(
     online: bool = False,
     start: str = "2019-01-01",
     end: str = "2025-01-01",
+    refresh: bool = False,
 ) -> PriceHistory:
-    """Daily prices from the offline snapshot (default, AAPL only) or, with online=True, from Yahoo Finance."""
+    """Daily prices from the offline snapshot (default, AAPL only) or, with online=True, from Yahoo Finance.
+
+    Online, a download is cached under data/stocks/; refresh=True downloads again (after a split, say).
+    """
     ticker = ticker.strip().upper()
     if not online:
         return PriceHistory(ticker, snapshot_prices(ticker), FROM_SNAPSHOT)
     cached = data_dir() / "stocks" / f"{ticker}_{start}_{end}.csv"
-    if cached.exists():
+    if cached.exists() and not refresh:
         return PriceHistory(ticker, read_cached_prices(cached, ticker), FROM_CACHE)
     prices = validate_prices(download_prices(ticker, start, end), ticker)
     with atomic_write(cached) as out:

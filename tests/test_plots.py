@@ -159,3 +159,37 @@ def test_accuracy_vs_training_size_draws_a_line_per_model_and_the_reference_star
     np.testing.assert_allclose(lines[0].get_ydata(), [70, 80])
     assert axis.collections[0].get_offsets().tolist() == [[20_000, 89]]
     assert axis.get_xscale() == "log" and figure.get_suptitle() == ""
+
+
+def test_price_history_refuses_more_periods_than_it_has_colours():
+    days = pd.bdate_range("2024-01-01", periods=30)
+    close = pd.Series(np.linspace(100, 130, 30), index=days)
+    with pytest.raises(ValueError, match="at most 6 periods"):
+        plots.plot_price_history(close, {str(i): days[3 * i] for i in range(7)})
+
+
+def test_walk_forward_draws_each_folds_three_parts_and_counts_its_forecasts():
+    days = pd.bdate_range("2024-01-01", periods=30)
+    folds = [
+        {"training": np.arange(0, 10), "validation": np.arange(10, 15), "test": np.arange(15, 20)},
+        {"training": np.arange(0, 15), "validation": np.arange(15, 20), "test": np.arange(20, 30)},
+    ]
+    axis = plots.plot_walk_forward(days, folds).axes[0]
+    assert len(axis.patches) == 6
+    assert [text.get_text() for text in axis.texts] == ["5 forecasts", "10 forecasts"]
+
+
+def test_return_intervals_count_the_days_outside_each_interval():
+    days = pd.bdate_range("2024-01-01", periods=4)
+    actual = pd.Series([0.0, 0.03, -0.03, 0.01], index=days)
+    figure = plots.plot_return_intervals(
+        actual,
+        {
+            "wide": (np.full(4, -0.05), np.full(4, 0.05)),
+            "narrow": (np.full(4, -0.02), np.full(4, 0.02)),
+        },
+    )
+    assert [axis.get_title(loc="left") for axis in figure.axes] == [
+        "wide: 0% of days outside",
+        "narrow: 50% of days outside",
+    ]

@@ -5,8 +5,11 @@ import re
 from pathlib import Path
 
 import nbformat
+import numpy as np
+import pandas as pd
 import pytest
 
+from helpers import stocks
 from helpers.paths import REPO_ROOT
 from helpers.results import (
     BUDGET_SECONDS,
@@ -243,3 +246,39 @@ def test_the_web_app_figures_meet_their_targets_and_are_the_ones_its_page_shows(
     assert f"{parity['reviews']:,}" in shown
     goals = figures["goals"]
     assert f"{goals['p99_ms_at_8']:.1f} ms, within the {goals['p99_goal_ms']} ms goal" in shown
+
+
+def test_chapter3_benchmark_figures_match_an_independent_computation_from_the_snapshot():
+    """Persistence's and drift's scores recomputed from the snapshot's closes in plain NumPy, not the chapter's."""
+    close = stocks.snapshot_prices()["Close"]
+    log_returns = np.diff(np.log(close.to_numpy()))  # log_returns[i] is the move into day i + 1
+    # the first forecast: 50 days of indicator history, then a 20-day window ending on day 69 forecasts day 70
+    forecast_days, actual = close.index[70:], log_returns[69:]
+    previous_close, next_close = close.to_numpy()[69:-1], close.to_numpy()[70:]
+    drift, naive_mae = np.empty(len(actual)), np.empty(len(actual))
+    for year in (2022, 2023, 2024):
+        test, before = forecast_days.year == year, forecast_days < pd.Timestamp(f"{year}-01-01")
+        drift[test], naive_mae[test] = actual[before].mean(), np.abs(actual[before]).mean()
+    tested = np.isin(forecast_days.year, (2022, 2023, 2024))
+    expected = {}
+    for name, forecast in (("persistence", np.zeros(len(actual))), ("drift", drift)):
+        error = actual[tested] - forecast[tested]
+        price_error = next_close[tested] - previous_close[tested] * np.exp(forecast[tested])
+        expected[name] = {
+            "RMSE": np.sqrt(np.mean(error**2)),
+            "MAE": np.mean(np.abs(error)),
+            "MASE": np.mean(np.abs(error) / naive_mae[tested]),
+            "RMSE ($)": np.sqrt(np.mean(price_error**2)),
+        }
+    expected["drift"]["R² vs persistence"] = (
+        1 - (expected["drift"]["RMSE"] / expected["persistence"]["RMSE"]) ** 2
+    )
+    figures = committed_results("chapter3_aapl")
+    assert figures["test_examples"] == tested.sum() == 752
+    for name, scores in expected.items():
+        for measure, value in scores.items():
+            # the chapter keeps returns in float32, as the network reads them: agreement to about 1e-6
+            assert figures["test_scores"][name][measure] == pytest.approx(value, rel=1e-5), (
+                name,
+                measure,
+            )

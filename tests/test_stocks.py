@@ -142,3 +142,36 @@ def test_valid_prices_come_back_in_schema_order_and_types():
     checked = stocks.validate_prices(frame.assign(Volume=frame["Volume"].astype(float)), "AAPL")
     assert list(checked.columns) == stocks.PRICE_COLUMNS
     assert checked["Volume"].dtype == "int64" and checked["Close"].dtype == "float64"
+
+
+def test_refresh_downloads_again_and_replaces_the_cache(yahoo, tmp_path):
+    stocks.load_prices("AAPL", online=True, start="2024-01-01", end="2024-02-01")
+    again = stocks.load_prices(
+        "AAPL", online=True, start="2024-01-01", end="2024-02-01", refresh=True
+    )
+    assert again.source == stocks.FROM_YAHOO and yahoo == ["AAPL", "AAPL"]
+    assert len(list((tmp_path / "stocks").iterdir())) == 1
+
+
+def test_the_nyse_calendar_knows_its_holidays_and_the_snapshot_lacks_only_new_years_eve_2024():
+    days = stocks.nyse_trading_days("2019-01-01", "2024-12-31")
+    assert [int((days.year == year).sum()) for year in range(2019, 2025)] == [
+        252,
+        253,
+        252,
+        251,
+        250,
+        252,
+    ]
+    closed = ["2022-06-20", "2021-12-24", "2020-07-03", "2023-01-02", "2024-03-29", "2018-12-05"]
+    assert not any(
+        pd.Timestamp(day) in stocks.nyse_trading_days("2018-01-01", "2024-12-31") for day in closed
+    )
+    assert pd.Timestamp("2021-12-31") in days, (
+        "a Saturday New Year's Day is not observed on the Friday"
+    )
+    snapshot = stocks.load_prices().prices.index
+    assert (
+        list(days.difference(snapshot)) == [pd.Timestamp("2024-12-31")]
+        and snapshot.difference(days).empty
+    )
