@@ -135,16 +135,11 @@ class KerasOnnxRegressor(_OnnxPredictor):
                 "give fit() more history or lower validation_size"
             )
         model = self.build(X[:training], y[:training], self.seed)
-        targets = {
-            name: y for name in model.output_names
-        }  # every output (mean, quantiles) learns the same y
+        # every output (the expected value, its quantiles) learns from the same y
         fit = model.fit(
             X[:training],
-            {name: target[:training] for name, target in targets.items()},
-            validation_data=(
-                X[training:],
-                {name: target[training:] for name, target in targets.items()},
-            ),
+            {name: y[:training] for name in model.output_names},
+            validation_data=(X[training:], {name: y[training:] for name in model.output_names}),
             epochs=self.max_epochs,
             batch_size=32,
             shuffle=True,

@@ -99,9 +99,8 @@ def _convert_onnx_regressor(scope, operator, container):
     lengths = None
     for node in graph.node:
         inputs = list(node.input)
-        if (
-            "" in inputs
-        ):  # an optional input left out: skl2onnx's graph sorter needs every input to be a tensor
+        # an optional input left out: skl2onnx's graph sorter needs every input to be a tensor
+        if "" in inputs:
             if (
                 node.op_type not in RECURRENT
                 or inputs.index("") != SEQUENCE_LENS

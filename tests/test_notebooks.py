@@ -1,5 +1,7 @@
 """Every notebook is committed as one complete top-to-bottom run, with cells nbval compares."""
 
+import ast
+import importlib
 import json
 import re
 
@@ -7,6 +9,7 @@ import nbformat
 import pytest
 
 from helpers.paths import REPO_ROOT
+from helpers.source import source_of
 
 NOTEBOOKS = sorted((REPO_ROOT / "notebooks").glob("*.ipynb")) + [
     REPO_ROOT / "book" / "results.ipynb"
@@ -126,4 +129,34 @@ def test_the_book_pages_show_what_their_cells_give_from_the_committed_results(mo
             assert printed_text(stored) == printed_text(again), (
                 f"book/{name}.ipynb cell {stored.id} shows figures its results no longer give: "
                 "run `make chapters` (it executes the pages after every chapter)"
+            )
+
+
+def shown_objects(cell_source: str) -> list:
+    """The course objects a `source.show_source(module.name, ...)` call in a cell names, imported afresh."""
+    calls = [
+        node
+        for node in ast.walk(ast.parse(cell_source))
+        if isinstance(node, ast.Call) and ast.unparse(node.func) == "source.show_source"
+    ]
+    objects = []
+    for argument in (argument for call in calls for argument in call.args):
+        module, *attributes = ast.unparse(argument).split(".")
+        found = importlib.import_module(f"helpers.{module}")
+        for attribute in attributes:
+            found = getattr(found, attribute)
+        objects.append(found)
+    return objects
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda path: path.name)
+def test_the_course_code_a_chapter_shows_is_the_code_as_it_stands(path):
+    """A chapter shows helpers' code from their files; its stored output must not lag behind an edit."""
+    for cell in code_cells(path):
+        objects = shown_objects(cell.source) if "source.show_source(" in cell.source else []
+        if objects:
+            stored = "".join(cell.outputs[0]["data"]["text/plain"])
+            assert stored.rstrip("\n") == source_of(*objects).rstrip("\n"), (
+                f"{path.name} cell {cell.id} shows an older version of {[item.__qualname__ for item in objects]}: "
+                "run `make chapters`"
             )
