@@ -10,7 +10,7 @@ DATA_PACKAGES := node_modules/.package-lock.json
 CHAPTERS := $(sort $(wildcard notebooks/*.ipynb))
 PAGES := book/web_app.ipynb book/results.ipynb
 
-.PHONY: course setup graphviz sandbox browser chapters web-app-figures students book test grade lab app clean
+.PHONY: course setup graphviz sandbox browser chapters web-app-figures students book test grade lone-notebook lab app clean
 
 ## course: install everything, run every chapter, render the book (warnings are errors)
 course: setup chapters students book
@@ -67,9 +67,12 @@ web-app-figures: setup
 students: setup
 	$(BIN)/python -m grading.exercises $(CHAPTERS)
 
-## book: render the HTML book from the executed notebooks into _build/html
+## book: stamp _config.yml's repository and ref into the chapters' set-up cells and the README's badges, then render
+## the HTML book from the executed notebooks (no re-execution) into _build/html (BOOK_OUTPUT=folder: folder/_build);
+## the Pages workflow runs this
 book: setup
-	$(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
+	$(BIN)/python tools/sync_chapter_text.py $(CHAPTERS) $(PAGES)
+	$(BIN)/jupyter-book build . --path-output $(or $(BOOK_OUTPUT),.) --warningiserror --nitpick --keep-going
 
 ## test: helpers' unit tests, results checks, the book build, nbval over every notebook, then the web app
 test: setup sandbox browser
@@ -79,6 +82,13 @@ test: setup sandbox browser
 grade: setup sandbox
 	@[ -n "$(SUBMISSIONS)" ] && [ -n "$(CHAPTER)" ] || { echo "usage: make grade SUBMISSIONS=<folder> CHAPTER=<notebooks/chapter.ipynb> [GRADES=grades] [JOBS=1] [SCHEDULER=tcp://host:8786]"; exit 2; }
 	$(BIN)/python -m grading $(SUBMISSIONS) --chapter $(CHAPTER) --out $(or $(GRADES),grades) --jobs $(or $(JOBS),1) $(if $(SCHEDULER),--scheduler $(SCHEDULER))
+
+## lone-notebook: run one chapter as a learner who opened it alone does (Colab's case): an empty folder outside the
+## repository, a new Python 3.12 with only JupyterLab, the set-up cell installing the course from this clone's HEAD,
+## e.g. make lone-notebook CHAPTER=notebooks/03_aapl_keras_to_scikit_learn.ipynb
+lone-notebook: setup
+	@[ -n "$(CHAPTER)" ] || { echo "usage: make lone-notebook CHAPTER=notebooks/<chapter>.ipynb"; exit 2; }
+	$(BIN)/python tools/run_lone_notebook.py $(CHAPTER)
 
 ## lab: open the chapters in JupyterLab on this machine (root, as in containers, is allowed); it prints the address
 ## (the repository is its root, so the chapters' links to the book's pages open too)

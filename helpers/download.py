@@ -91,6 +91,19 @@ def verified_copy(
         raise DatasetError(f"{source} could not be gunzipped ({error}): {advice}") from error
 
 
+def verified_members(archive: Path, members: dict[str, tuple[Path, str]], advice: str) -> None:
+    """Copy tar members ({name: (target, sha256)}) out of archive, each atomically and checked by its sha256."""
+    try:
+        with tarfile.open(archive) as tar:
+            for member, (target, sha256) in members.items():
+                stream = tar.extractfile(member)
+                if stream is None:
+                    raise KeyError(member)
+                _write_verified(stream, target, sha256, f"{archive}:{member}", advice)
+    except (KeyError, tarfile.TarError, EOFError, zlib.error) as error:
+        raise DatasetError(f"{archive} lacks or cannot give {error}: {advice}") from error
+
+
 @contextlib.contextmanager
 def downloaded(urls: list[str], known_hash: str, near: Path) -> Iterator[Path]:
     """Yield the download of the first URL whose file has known_hash ("md5:..."), in a temp folder near."""

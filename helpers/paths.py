@@ -4,7 +4,9 @@ import hashlib
 import os
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+PACKAGE_PARENT = Path(__file__).resolve().parents[1]
+# The repository; for a chapter opened alone (the package installed from git), the folder it runs in.
+REPO_ROOT = PACKAGE_PARENT if (PACKAGE_PARENT / "pyproject.toml").exists() else Path.cwd()
 
 
 def data_dir() -> Path:

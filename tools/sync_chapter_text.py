@@ -6,6 +6,9 @@ as plain markdown and this tool copies them to where the book reads them:
   (the book numbers the caption it finds in the figure cell's `mystnb` metadata, which this tool writes);
 - a troubleshooting snippet sits between `<!-- from book/troubleshooting/NAME.md -->` and
   `<!-- end of book/troubleshooting/NAME.md -->`, and this tool refreshes it from that file.
+It also writes what `_config.yml` says of where the course lives (its repository, the ref the book is built from,
+the book's address) into each chapter's first cell, the set-up cell of `helpers/install.py`, and into the README's
+badges, so the launch buttons, the set-up cells and the badges name the same repository and ref.
 
     python tools/sync_chapter_text.py notebooks/*.ipynb book/*.ipynb           # rewrite what is out of date
     python tools/sync_chapter_text.py --check notebooks/*.ipynb book/*.ipynb   # only say what is
@@ -17,6 +20,9 @@ import sys
 from pathlib import Path
 
 import nbformat
+import yaml
+
+from helpers import install
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CAPTION_PREFIX = "**Figure:** "
@@ -25,6 +31,67 @@ SNIPPET = re.compile(
     r"(<!-- from (?P<path>book/troubleshooting/[\w.-]+\.md) -->\n)(?P<text>.*?)(\n<!-- end of (?P=path) -->)",
     re.DOTALL,
 )
+SETUP_TAG = "course-setup"
+# The book folds the set-up cell away behind this line; JupyterLab and Colab show it.
+SETUP_PROMPT = "Running this chapter elsewhere (Colab, your own Jupyter)? Show the set-up cell"
+BADGES = re.compile(r"(<!-- badges from _config.yml -->\n).*?(<!-- end of badges -->)", re.DOTALL)
+BADGE_LINES = """\
+[![Tests]({repository}/actions/workflows/test.yml/badge.svg)]({repository}/actions/workflows/test.yml)
+[![The book](https://img.shields.io/badge/book-read_online-blue)]({book})
+[![Open chapter 1 in Colab](https://colab.research.google.com/assets/colab-badge.svg)]({colab})
+[![Open chapter 3 in Binder](https://mybinder.org/badge_logo.svg)]({binder})"""
+
+
+def course_address() -> dict[str, str]:
+    """Where the course lives, as _config.yml says: its repository URL, the ref the book is built from, the book."""
+    config = yaml.safe_load((REPO_ROOT / "_config.yml").read_text())
+    return {
+        "repository": config["repository"]["url"].rstrip("/"),
+        "ref": config["repository"]["branch"],
+        "book": config["html"]["baseurl"],
+    }
+
+
+def refresh_setup_cell(notebook, chapter: str, address: dict[str, str]) -> None:
+    """Make the chapter's first code cell the set-up cell for this course's repository and ref."""
+    source = install.setup_cell(chapter, address["repository"], address["ref"])
+    tagged = [cell for cell in notebook.cells if SETUP_TAG in cell.metadata.get("tags", [])]
+    if tagged:
+        tagged[0].source = source
+        return
+    first_code = next(i for i, cell in enumerate(notebook.cells) if cell.cell_type == "code")
+    cell = nbformat.v4.new_code_cell(source)
+    cell.metadata = {
+        "tags": [SETUP_TAG, "hide-input"],
+        "mystnb": {"code_prompt_show": SETUP_PROMPT, "code_prompt_hide": "Hide the set-up cell"},
+    }
+    notebook.cells.insert(first_code, cell)
+
+
+def badges(address: dict[str, str]) -> str:
+    """The README's badges: the tests, the book, chapter 1 in Colab, chapter 3 in Binder."""
+    owner_and_name = address["repository"].removeprefix("https://github.com/")
+    ref = address["ref"]
+    colab = f"https://colab.research.google.com/github/{owner_and_name}/blob/{ref}/notebooks/01_mnist_pytorch_to_tensorflow.ipynb"
+    binder = f"https://mybinder.org/v2/gh/{owner_and_name}/{ref}?urlpath=lab/tree/notebooks/03_aapl_keras_to_scikit_learn.ipynb"
+    return BADGE_LINES.format(colab=colab, binder=binder, **address)
+
+
+def sync_readme(check: bool) -> list[str]:
+    """Bring the README's badges up to date with _config.yml (or, with check, only report)."""
+    readme = REPO_ROOT / "README.md"
+    text = readme.read_text()
+    if not BADGES.search(text):
+        return [f"{readme}: it has no '<!-- badges from _config.yml -->' block"]
+    current = BADGES.sub(
+        lambda match: match.group(1) + badges(course_address()) + "\n" + match.group(2), text
+    )
+    if current == text:
+        return []
+    if check:
+        return [f"{readme}: its badges are out of date"]
+    readme.write_text(current)
+    return []
 
 
 def figure_of(cell) -> dict | None:
@@ -70,11 +137,13 @@ def sync(path: Path, check: bool) -> list[str]:
     before = nbformat.writes(notebook)
     problems = caption_problems(notebook)
     refresh_snippets(notebook)
+    if path.stem in install.CHAPTER_PACKAGES:
+        refresh_setup_cell(notebook, path.stem, course_address())
     changed = nbformat.writes(notebook) != before
     if changed and not check:
         nbformat.write(notebook, path)
     if changed and check:
-        problems.append("captions or troubleshooting snippets are out of date")
+        problems.append("captions, troubleshooting snippets or the set-up cell are out of date")
     return [f"{path}: {problem}" for problem in problems]
 
 
@@ -84,6 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="change nothing; fail if out of date")
     arguments = parser.parse_args(argv)
     problems = [problem for path in arguments.notebooks for problem in sync(path, arguments.check)]
+    problems += sync_readme(arguments.check)
     for problem in problems:
         print(problem, file=sys.stderr)
     if problems and arguments.check:

@@ -1,0 +1,169 @@
+"""helpers/install.py: what a chapter opened alone installs, and that it installs nothing where the course is."""
+
+import ast
+import subprocess
+import sys
+from importlib.metadata import packages_distributions
+from pathlib import Path
+
+import nbformat
+import pytest
+from packaging.utils import canonicalize_name
+
+from helpers import install
+from helpers.paths import REPO_ROOT
+
+CHAPTERS = sorted((REPO_ROOT / "notebooks").glob("*.ipynb"))
+OWN_PACKAGES = {"helpers", "grading", "app"}
+
+
+def pinned_in(file: str) -> dict[str, str]:
+    """The pins a requirements file lists, by canonical name."""
+    pins = {}
+    for line in (REPO_ROOT / file).read_text().splitlines():
+        requirement = line.partition("#")[0].strip()
+        if requirement:
+            name, _, version = requirement.partition("==")
+            pins[canonicalize_name(name.partition("[")[0])] = version
+    return pins
+
+
+def setup_cell_of(path):
+    """A notebook's code cells, and the one tagged as its set-up cell."""
+    cells = [cell for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "code"]
+    tagged = [cell for cell in cells if "course-setup" in cell.metadata.get("tags", [])]
+    return cells, tagged
+
+
+def test_the_installed_package_carries_exactly_the_requirements_files_pins():
+    pins, without_dependencies = install.course_pins()
+    carried = {name: str(pin.specifier).removeprefix("==") for name, pin in pins.items()}
+    listed = pinned_in("requirements.txt") | pinned_in("requirements-nodeps.txt")
+    assert carried == listed, "the package's metadata is stale: run `make setup` (pip install -e .)"
+    assert without_dependencies == set(pinned_in("requirements-nodeps.txt"))
+
+
+def test_every_chapter_has_its_packages_and_each_is_pinned():
+    pins, _ = install.course_pins()
+    assert set(install.CHAPTER_PACKAGES) == {path.stem for path in CHAPTERS}
+    for chapter, names in install.CHAPTER_PACKAGES.items():
+        unpinned = [name for name in names if name not in pins]
+        assert not unpinned, f"{chapter} needs {unpinned}, which requirements*.txt do not pin"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda path: path.stem)
+def test_a_chapter_imports_only_what_its_set_up_cell_installs(path):
+    providers = packages_distributions()
+    cells, _ = setup_cell_of(path)
+    imported = set()
+    for cell in cells:
+        source = "\n".join(
+            line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!"))
+        )
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.Import):
+                imported |= {alias.name.partition(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                imported.add(node.module.partition(".")[0])
+    third_party = imported - OWN_PACKAGES - set(sys.stdlib_module_names) - {"IPython"}
+    needed = {canonicalize_name(dist) for module in third_party for dist in providers[module]}
+    missing = needed - set(install.CHAPTER_PACKAGES[path.stem])
+    assert not missing, f"{path.stem} imports {sorted(missing)}: add them to helpers/install.py"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda path: path.stem)
+def test_the_set_up_cell_comes_first_and_does_nothing_where_the_course_is_installed(path):
+    cells, tagged = setup_cell_of(path)
+    assert len(tagged) == 1 and cells[0] is tagged[0], f"{path.stem}: the set-up cell is not first"
+    ran = subprocess.run(
+        [sys.executable, "-c", tagged[0].source],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=path.parent,
+    )
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    assert ran.stdout == "", f"the set-up cell printed, so it meant to install: {ran.stdout}"
+
+
+def fake_python(monkeypatch, *versions: dict[str, str]) -> list[list[str]]:
+    """Give install the installed versions in turn (before, after pip) and record pip's arguments."""
+    states = iter(versions)
+    current = {}
+
+    def installed():
+        nonlocal current
+        current = next(states, current)
+        return dict(current)
+
+    calls = []
+
+    def pip_install(arguments):
+        constraints = arguments[1] if arguments[0] == "--constraint" else None
+        calls.append(arguments + ([Path(constraints).read_text()] if constraints else []))
+
+    monkeypatch.setattr(install, "installed_versions", installed)
+    monkeypatch.setattr(install, "pip_install", pip_install)
+    return calls
+
+
+def everything_pinned() -> dict[str, str]:
+    """This Python's distributions as the course pins them."""
+    pins, _ = install.course_pins()
+    return {name: str(pin.specifier).removeprefix("==") for name, pin in pins.items()}
+
+
+def test_nothing_is_installed_when_every_pin_is_in_place(monkeypatch, capsys):
+    calls = fake_python(monkeypatch, everything_pinned(), everything_pinned())
+    install.install_missing("03_aapl_keras_to_scikit_learn")
+    assert calls == [] and capsys.readouterr().out == ""
+
+
+def test_a_runtimes_own_torch_is_kept_when_recent_and_replaced_when_too_old(monkeypatch):
+    colab = everything_pinned() | {"torch": "2.9.0+cu126", "numpy": "2.0.2"}
+    fake_python(monkeypatch, colab)
+    needed, kept = install.missing("01_mnist_pytorch_to_tensorflow")
+    assert [pin.name for pin in needed] == ["numpy"] and kept == {"torch": "2.9.0+cu126"}
+    old = everything_pinned() | {"torch": "2.1.0"}
+    fake_python(monkeypatch, old)
+    needed, kept = install.missing("01_mnist_pytorch_to_tensorflow")
+    assert [str(pin) for pin in needed] == ["torch==2.14.1"] and kept == {}
+
+
+def test_what_is_missing_is_installed_under_the_pins_converters_without_dependencies(
+    monkeypatch, capsys
+):
+    before = everything_pinned()
+    del before["onnx2tf"], before["tensorflow"]
+    before["torch"] = "2.9.0"
+    calls = fake_python(monkeypatch, before, before, everything_pinned() | {"torch": "2.9.0"})
+    install.install_missing("01_mnist_pytorch_to_tensorflow")
+    with_dependencies, alone = calls
+    assert with_dependencies[2:3] == ["tensorflow==2.19.0"]
+    constraints = with_dependencies[3].splitlines()
+    assert "numpy==1.26.4" in constraints and not any(
+        line.startswith("torch=") for line in constraints
+    )
+    assert alone == ["--no-deps", "onnx2tf==1.29.24"]
+    printed = capsys.readouterr().out
+    assert "Keeping this runtime's torch 2.9.0 (the course pins ==2.14.1)" in printed
+    assert "Installed 2 packages: onnx2tf 1.29.24, tensorflow 2.19.0" in printed
+
+
+def test_replacing_a_package_this_kernel_imported_asks_for_a_restart(monkeypatch):
+    before = everything_pinned() | {"numpy": "2.0.2"}
+    fake_python(monkeypatch, before, before, everything_pinned())
+    with pytest.raises(install.RestartNeeded, match="numpy.*restart it"):
+        install.install_missing("03_aapl_keras_to_scikit_learn")
+
+
+def test_an_unsupported_python_is_told_which_to_choose(monkeypatch):
+    fake_python(monkeypatch, {})
+    monkeypatch.setattr(install, "PYTHONS", [(3, 10)])
+    with pytest.raises(RuntimeError, match="need Python 3.10"):
+        install.install_missing("03_aapl_keras_to_scikit_learn")
+
+
+def test_an_unknown_chapter_is_named_with_the_chapters_there_are():
+    with pytest.raises(ValueError, match="03_aapl_keras_to_scikit_learn"):
+        install.missing("04_nothing")
