@@ -20,6 +20,8 @@ from pathlib import Path
 import numpy as np
 import onnx
 
+from helpers import quiet
+
 # Float32 runs of one graph by two implementations agree to about 1e-6 of a tensor's scale; 1e-4 leaves room
 # for the longer sums of a big layer, and is still far below what a wrong constant or layout does.
 RTOL, ATOL = 1e-4, 1e-6
@@ -103,6 +105,17 @@ def runtime_outputs(
     return dict(zip(names, session.run(names, dict(inputs)), strict=True))
 
 
+def runtime_log(path) -> list[str]:
+    """ONNX Runtime's verbose log of creating a session for a model file: what it did to the graph, by line."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.log_severity_level = 0  # verbose
+    with quiet.native_stderr_kept() as lines:
+        ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    return lines
+
+
 def reference_outputs(
     model: onnx.ModelProto, inputs: Mapping[str, np.ndarray]
 ) -> dict[str, np.ndarray]:
@@ -179,6 +192,19 @@ def compare(
             )
         )
     return differences
+
+
+def tensor_mapping(good: onnx.ModelProto, suspect: onnx.ModelProto) -> dict[str, str]:
+    """{suspect's tensor: good's tensor}: by place when both run the same operators in the same order, else by name.
+
+    Two exports of one model may name every tensor differently; the same structure pairs them all the same.
+    """
+    good_outputs = [tensor for _, _, tensor in node_outputs(good)]
+    suspect_outputs = [tensor for _, _, tensor in node_outputs(suspect)]
+    operators = [node.op_type for node in good.graph.node]
+    if operators == [node.op_type for node in suspect.graph.node]:
+        return dict(zip(suspect_outputs, good_outputs, strict=False))
+    return {tensor: tensor for tensor in suspect_outputs if tensor in set(good_outputs)}
 
 
 def first_divergence(differences: Iterable[TensorDifference]) -> TensorDifference | None:
@@ -384,15 +410,17 @@ def main(argv: list[str] | None = None) -> int:
         _check_same_inputs(good, suspect)
         inputs = _inputs(args, good)
         reference = _run(good, inputs, args.good)
-        differences = compare(
-            suspect, reference, _run(suspect, inputs, args.suspect), rtol=args.rtol, atol=args.atol
-        )
+        suspect_run = _run(suspect, inputs, args.suspect)
     except SystemExit as exit_:
         return int(exit_.code)
+    mapping = tensor_mapping(good, suspect)
+    differences = compare(
+        suspect, reference, suspect_run, mapping=mapping, rtol=args.rtol, atol=args.atol
+    )
     if not differences:
         print(
-            "error: the models share no tensor names, so no node can be compared: "
-            "is SUSPECT a version of GOOD?",
+            "error: the models share no tensor names and run different operators, so no node can be "
+            "paired with another: is SUSPECT a version of GOOD?",
             file=sys.stderr,
         )
         return 2

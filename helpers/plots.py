@@ -374,3 +374,36 @@ def plot_return_intervals(
         axis.spines[["top", "right"]].set_visible(False)
     figure.tight_layout()
     return figure
+
+
+def plot_divergence(comparisons: dict[str, Sequence]) -> plt.Figure:
+    """Each node output's difference as a share of its tolerance, in graph order: one panel per comparison.
+
+    Takes helpers.divergence.TensorDifference lists; bars over the dashed line at 1 are over their tolerance.
+    Identical tensors are drawn at the axis's floor, tensors of another shape at its ceiling.
+    """
+    floor, ceiling = 1e-3, 1e6
+    figure, axes = plt.subplots(
+        len(comparisons), 1, figsize=(9, 2.4 * len(comparisons)), squeeze=False
+    )
+    for axis, (name, differences) in zip(axes.flat, comparisons.items(), strict=True):
+        shares = [
+            floor
+            if d.max_difference == 0
+            else ceiling
+            if d.tolerance == 0 or not np.isfinite(d.max_difference)
+            else float(np.clip(d.max_difference / d.tolerance, floor, ceiling))
+            for d in differences
+        ]
+        positions = np.arange(len(differences))
+        colours = ["tab:red" if d.diverges else "tab:green" for d in differences]
+        axis.bar(positions, shares, color=colours)
+        axis.axhline(1, color="black", linestyle="--", linewidth=1)
+        axis.set_yscale("log")
+        axis.set_ylim(floor, ceiling)
+        axis.set_xticks(positions, [f"{d.op_type}\n{d.tensor}" for d in differences], fontsize=7)
+        axis.set_ylabel("difference /\ntolerance")
+        axis.set_title(name, fontsize=10, loc="left")
+        axis.spines[["top", "right"]].set_visible(False)
+    figure.tight_layout()
+    return figure

@@ -5,6 +5,7 @@ import io
 import logging
 import os
 import sys
+import tempfile
 import warnings
 from collections.abc import Iterator
 
@@ -21,6 +22,23 @@ def silence_native_stderr() -> Iterator[None]:
     finally:
         os.dup2(saved, 2)
         os.close(saved)
+
+
+@contextlib.contextmanager
+def native_stderr_kept() -> Iterator[list[str]]:
+    """Inside the block, keep what C/C++ code writes to file descriptor 2; the list holds its lines afterwards."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    lines: list[str] = []
+    with tempfile.TemporaryFile() as kept:
+        os.dup2(kept.fileno(), 2)
+        try:
+            yield lines
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            kept.seek(0)
+            lines.extend(kept.read().decode(errors="replace").splitlines())
 
 
 @contextlib.contextmanager

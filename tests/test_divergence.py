@@ -1,18 +1,20 @@
 """The divergence finder names the first node that differs, on small graphs built here, and says when it cannot."""
 
+import re
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import onnx
 import pytest
 import torch
+from launching import NOBODY, enterable_by_everyone
 from onnx import TensorProto, helper, numpy_helper
 
 from helpers import divergence
 from helpers.paths import REPO_ROOT
-
-STEPS = ["scale", "shift", "relu", "project", "squash"]
 
 
 def chain(scale=2.0, shift=0.5, weights=None, batch: int | str = "batch") -> onnx.ModelProto:
@@ -174,6 +176,12 @@ def test_exposing_a_tensor_the_model_lacks_says_so():
         divergence.with_outputs(chain(), ["nowhere"])
 
 
+def test_the_runtimes_verbose_log_of_a_session_is_returned_line_by_line(tmp_path):
+    onnx.save(chain(), tmp_path / "chain.onnx")
+    log = divergence.runtime_log(tmp_path / "chain.onnx")
+    assert any("All nodes placed on [CPUExecutionProvider]" in line for line in log)
+
+
 def test_random_inputs_follow_the_declared_shapes_and_ask_for_dynamic_sizes():
     arrays = divergence.random_inputs(chain(), {"batch": 3}, seed=1)
     assert arrays["x"].shape == (3, 4) and arrays["x"].dtype == np.float32
@@ -195,6 +203,17 @@ def command(*args, cwd=REPO_ROOT) -> subprocess.CompletedProcess:
     )
 
 
+INTERMEDIATES = ("scaled", "shifted", "rectified", "projected")
+
+
+def renamed(model: onnx.ModelProto, prefix: str) -> onnx.ModelProto:
+    """The model with its intermediate tensors renamed, as another exporter might name them."""
+    for node in model.graph.node:
+        node.input[:] = [prefix + t if t in INTERMEDIATES else t for t in node.input]
+        node.output[:] = [prefix + t if t in INTERMEDIATES else t for t in node.output]
+    return model
+
+
 @pytest.fixture
 def files(tmp_path):
     """The good chain and three suspects on disk, and a file that is not ONNX."""
@@ -210,6 +229,14 @@ def files(tmp_path):
     }
     models["other_input"].graph.input[0].name = "pixels"
     models["other_input"].graph.node[0].input[0] = "pixels"
+    # a second export of the first suspect: every intermediate tensor named otherwise
+    models["renamed"] = renamed(chain(scale=-2.0), "renamed_")
+    # another operator in the middle, and every tensor named otherwise, the output too
+    models["unrelated"] = renamed(chain(), "other_")
+    models["unrelated"].graph.node[2].op_type = "Sigmoid"
+    models["unrelated"].graph.node[-1].output[0] = models["unrelated"].graph.output[0].name = (
+        "other_y"
+    )
     paths = {name: tmp_path / f"{name}.onnx" for name in models}
     for name, model in models.items():
         onnx.save(model, paths[name])
@@ -223,6 +250,12 @@ def test_the_command_names_the_planted_node_and_exits_1(files):
         result = command(files["good"], files[suspect], "--dim", "batch=16")
         assert result.returncode == 1, result.stderr
         assert f"'{node}' ({op_type})" in result.stdout and "max |difference|" in result.stdout
+
+
+def test_the_command_pairs_the_tensors_of_two_models_of_one_structure_by_place(files):
+    result = command(files["good"], files["renamed"], "--dim", "batch=4")
+    assert result.returncode == 1, result.stderr
+    assert "'scale' (Mul), output 'renamed_scaled'" in result.stdout
 
 
 def test_the_command_exits_0_when_the_models_agree(files):
@@ -248,6 +281,10 @@ def test_the_command_reads_inputs_from_npy_files(files, tmp_path):
         (["good", "same", "--dim", "batch=0"], "positive whole number"),
         (["good", "same", "--input", "pixels=x.npy"], "the models have no input 'pixels'"),
         (["good", "fixed_batch", "--dim", "batch=4"], "ONNX Runtime cannot run"),
+        (
+            ["good", "unrelated", "--dim", "batch=4"],
+            "share no tensor names and run different operators",
+        ),
     ],
 )
 def test_the_command_exits_2_with_a_sentence_on_bad_input(files, tmp_path, arguments, sentence):
@@ -258,3 +295,32 @@ def test_the_command_exits_2_with_a_sentence_on_bad_input(files, tmp_path, argum
     result = command(*paths)
     assert result.returncode == 2, result.stdout
     assert sentence in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("as_nobody", [False, True], ids=["as this user", "as nobody"])
+def test_the_readmes_command_runs_from_the_repository_root_on_relative_paths(as_nobody):
+    readme = (REPO_ROOT / "README.md").read_text()
+    documented = re.search(
+        r"\.venv/bin/python (-m helpers\.divergence GOOD\.onnx SUSPECT\.onnx .*)", readme
+    )
+    assert documented, "the README shows the divergence command"
+    folder = (
+        Path("_build") / "divergence-command"
+    )  # relative to the repository root, as a learner types paths
+    shutil.rmtree(REPO_ROOT / folder, ignore_errors=True)
+    (REPO_ROOT / folder).mkdir(parents=True)
+    onnx.save(chain(), REPO_ROOT / folder / "good.onnx")
+    onnx.save(chain(shift=0.0), REPO_ROOT / folder / "suspect.onnx")
+    arguments = documented.group(1).replace("GOOD.onnx", str(folder / "good.onnx"))
+    arguments = arguments.replace("SUSPECT.onnx", str(folder / "suspect.onnx")).split()
+    prefix = [shutil.which(NOBODY[0]), *NOBODY[1:]] if as_nobody else []
+    with enterable_by_everyone(REPO_ROOT, Path(sys.executable).resolve()):
+        result = subprocess.run(
+            [*prefix, sys.executable, *arguments],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert result.returncode == 1, result.stderr
+    assert "node 1 'shift' (Add)" in result.stdout

@@ -193,3 +193,26 @@ def test_return_intervals_count_the_days_outside_each_interval():
         "wide: 0% of days outside",
         "narrow: 50% of days outside",
     ]
+
+
+def test_divergence_bars_are_shares_of_tolerance_red_when_over_it():
+    from helpers.divergence import TensorDifference
+
+    def difference(tensor, largest, tolerance):
+        return TensorDifference(0, tensor, "Add", tensor, largest, 1.0, tolerance)
+
+    figure = plots.plot_divergence(
+        {
+            "a run": [
+                difference("same", 0.0, 0.1),
+                difference("close", 0.05, 0.1),
+                difference("far", 10.0, 0.1),
+                difference("reshaped", np.inf, 0.1),
+            ]
+        }
+    )
+    bars = figure.axes[0].patches
+    assert [bar.get_height() for bar in bars] == pytest.approx([1e-3, 0.5, 100.0, 1e6])
+    red = matplotlib.colors.to_rgba("tab:red")
+    assert [bar.get_facecolor() == red for bar in bars] == [False, False, True, True]
+    assert figure.axes[0].get_title(loc="left") == "a run"

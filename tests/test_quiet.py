@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from helpers.quiet import (
+    native_stderr_kept,
     python_chatter_hidden,
     silence_native_stderr,
     slice_deprecation_ignored,
@@ -81,3 +82,13 @@ def test_python_chatter_is_hidden_inside_the_block_only(capsys, caplog):
     with pytest.raises(ValueError), python_chatter_hidden():
         raise ValueError("still raised")
     assert logging.root.manager.disable == logging.NOTSET
+
+
+def test_native_writes_inside_the_block_are_kept_as_lines_and_not_shown(capfd):
+    os.write(2, b"before\n")
+    with native_stderr_kept() as lines:
+        os.write(2, b"first\nsecond\n")
+        assert lines == []  # filled when the block ends
+    os.write(2, b"after\n")
+    assert lines == ["first", "second"]
+    assert capfd.readouterr().err == "before\nafter\n"
