@@ -54,6 +54,7 @@ CHAPTER_PACKAGES = {
     + ONNX_TO_PYTORCH
     + TRANSFORMER,
     "03_aapl_keras_to_scikit_learn": ARRAYS_AND_ONNX + KERAS + KERAS_TO_ONNX + FORECASTING,
+    "04_when_a_crossing_breaks": ARRAYS_AND_ONNX + PYTORCH + ONNX_TO_PYTORCH,
 }
 
 # A hosted runtime's own builds for its accelerator (Colab's CUDA PyTorch): kept when they are at least these.

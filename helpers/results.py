@@ -40,6 +40,7 @@ BUDGET_SECONDS = {
     "02_imdb_keras_to_pytorch": 420,
     "02b_imdb_pretrained_transformer": 690,
     "03_aapl_keras_to_scikit_learn": 75,
+    "04_when_a_crossing_breaks": 90,
     "results": 15,
     "web_app": 15,
 }
@@ -51,14 +52,15 @@ GRADING_BUDGET_SECONDS = {
     "02_imdb_keras_to_pytorch": 120,
     "02b_imdb_pretrained_transformer": 150,
     "03_aapl_keras_to_scikit_learn": 60,
+    "04_when_a_crossing_breaks": 60,
 }
 # The rest of a fresh-clone `.ci/run`: installing the environment, chapter 3 run alone in a fresh Python
 # (tests/test_lone_notebook.py), and every other test but the chapters' runs.
 OTHER_CI_BUDGET_SECONDS = {"install": 330, "chapter 3 alone": 240, "every other test": 480}
 # What all of CI's budgets may add up to: the budgets as they stood when it was set, so a new notebook or test
 # wins its minutes back before it lands. It comes down as savings land, to the goal (issue 24); issue 27 raised
-# it by the 4 minutes it allowed, for chapter 3 run alone.
-CI_LIMIT_SECONDS = 56 * 60
+# it by the 4 minutes it allowed, for chapter 3 run alone; issue 28 by 3 of the 5 it allowed, for chapter 4.
+CI_LIMIT_SECONDS = 59 * 60
 CI_GOAL_SECONDS = 40 * 60
 
 

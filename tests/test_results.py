@@ -32,6 +32,7 @@ CHAPTERS = {
     "chapter2_imdb": REPO_ROOT / "notebooks" / "02_imdb_keras_to_pytorch.ipynb",
     "chapter2_bonus": REPO_ROOT / "notebooks" / "02b_imdb_pretrained_transformer.ipynb",
     "chapter3_aapl": REPO_ROOT / "notebooks" / "03_aapl_keras_to_scikit_learn.ipynb",
+    "chapter4_broken_crossings": REPO_ROOT / "notebooks" / "04_when_a_crossing_breaks.ipynb",
 }
 ACCURACY_TARGETS = {"chapter1_mnist": 0.992, "chapter2_imdb": 0.889}
 
