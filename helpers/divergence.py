@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 
-from helpers import quiet
+from helpers import graph, quiet
 
 # Float32 runs of one graph by two implementations agree to about 1e-6 of a tensor's scale; 1e-4 leaves room
 # for the longer sums of a big layer, and is still far below what a wrong constant or layout does.
@@ -204,7 +204,8 @@ def tensor_mapping(good: onnx.ModelProto, suspect: onnx.ModelProto) -> dict[str,
     operators = [node.op_type for node in good.graph.node]
     if operators == [node.op_type for node in suspect.graph.node]:
         return dict(zip(suspect_outputs, good_outputs, strict=False))
-    return {tensor: tensor for tensor in suspect_outputs if tensor in set(good_outputs)}
+    shared = set(good_outputs)
+    return {tensor: tensor for tensor in suspect_outputs if tensor in shared}
 
 
 def first_divergence(differences: Iterable[TensorDifference]) -> TensorDifference | None:
@@ -248,12 +249,6 @@ def _bad_input(sentence: str) -> SystemExit:
     return SystemExit(2)
 
 
-def graph_inputs(model: onnx.ModelProto) -> list[onnx.ValueInfoProto]:
-    """The inputs a caller feeds: graph inputs that are not initializers (older files list weights there too)."""
-    weights = {initializer.name for initializer in model.graph.initializer}
-    return [value for value in model.graph.input if value.name not in weights]
-
-
 def _signature(value: onnx.ValueInfoProto) -> tuple[int, int]:
     """An input's element type and rank: what two models must share to be fed the same arrays."""
     tensor = value.type.tensor_type
@@ -262,12 +257,12 @@ def _signature(value: onnx.ValueInfoProto) -> tuple[int, int]:
 
 def _check_same_inputs(good: onnx.ModelProto, suspect: onnx.ModelProto) -> None:
     """Raise SystemExit(2) unless both models take the same inputs (names, element types, ranks)."""
-    expected = {value.name: _signature(value) for value in graph_inputs(good)}
-    actual = {value.name: _signature(value) for value in graph_inputs(suspect)}
+    expected = {value.name: _signature(value) for value in graph.graph_inputs(good)}
+    actual = {value.name: _signature(value) for value in graph.graph_inputs(suspect)}
     if expected != actual:
         raise _bad_input(
             f"the models take different inputs, so they cannot be fed the same arrays: "
-            f"GOOD takes {_describe(graph_inputs(good))}, SUSPECT takes {_describe(graph_inputs(suspect))}"
+            f"GOOD takes {_describe(graph.graph_inputs(good))}, SUSPECT takes {_describe(graph.graph_inputs(suspect))}"
         )
 
 
@@ -290,7 +285,7 @@ def random_inputs(
     """
     generator = np.random.default_rng(seed)
     arrays = {}
-    for value in graph_inputs(model):
+    for value in graph.graph_inputs(model):
         tensor = value.type.tensor_type
         shape = []
         for dim in tensor.shape.dim:
@@ -330,7 +325,7 @@ def _inputs(args, good: onnx.ModelProto) -> dict[str, np.ndarray]:
         if not value.isdigit() or int(value) < 1:
             raise _bad_input(f"--dim {text}: the size must be a positive whole number")
         dims[name] = int(value)
-    declared = {value.name: value for value in graph_inputs(good)}
+    declared = {value.name: value for value in graph.graph_inputs(good)}
     given = {}
     for text in args.input:
         name, path = _name_value(text, "--input")

@@ -64,6 +64,12 @@ INSTALL_ADVICE = (
 )
 
 
+def graph_inputs(model: onnx.ModelProto) -> list[onnx.ValueInfoProto]:
+    """The inputs a caller feeds: graph inputs that are not initializers (old exporters list weights there too)."""
+    weights = {initializer.name for initializer in model.graph.initializer}
+    return [value for value in model.graph.input if value.name not in weights]
+
+
 def operator_counts(model: onnx.ModelProto | str | Path) -> dict[str, int]:
     """How many nodes of each operator a graph (or .onnx file) holds, operators in alphabetical order."""
     graph = (model if isinstance(model, onnx.ModelProto) else onnx.load(model)).graph
@@ -160,9 +166,7 @@ def onnx_to_dot(model: onnx.ModelProto, *, max_nodes: int = 200) -> str:
     ]
     producers = {}
     io_style = 'shape=ellipse, style=filled, fillcolor="#f7f7f7", color="#555555"'
-    # Old exporters list initializers among the inputs too; those are weights, not inputs.
-    inputs = [value for value in graph.input if value.name not in initializers]
-    for index, value in enumerate(inputs):
+    for index, value in enumerate(graph_inputs(model)):
         producers[value.name] = f"in{index}"
         lines.append(f"  in{index} [label={_label(value.name, _shape(value))}, {io_style}];")
     for index, node in enumerate(graph.node):

@@ -11,12 +11,11 @@ from collections.abc import Iterator
 
 
 @contextlib.contextmanager
-def silence_native_stderr() -> Iterator[None]:
-    """Discard what C/C++ code writes to file descriptor 2 inside the block; Python exceptions still raise."""
+def _native_stderr_into(target) -> Iterator[None]:
+    """Inside the block, point file descriptor 2 (where C/C++ code writes) at an open file; restore it after."""
     sys.stderr.flush()
     saved = os.dup(2)
-    with open(os.devnull, "wb") as devnull:
-        os.dup2(devnull.fileno(), 2)
+    os.dup2(target.fileno(), 2)
     try:
         yield
     finally:
@@ -25,18 +24,21 @@ def silence_native_stderr() -> Iterator[None]:
 
 
 @contextlib.contextmanager
+def silence_native_stderr() -> Iterator[None]:
+    """Discard what C/C++ code writes to file descriptor 2 inside the block; Python exceptions still raise."""
+    with open(os.devnull, "wb") as devnull, _native_stderr_into(devnull):
+        yield
+
+
+@contextlib.contextmanager
 def native_stderr_kept() -> Iterator[list[str]]:
     """Inside the block, keep what C/C++ code writes to file descriptor 2; the list holds its lines afterwards."""
-    sys.stderr.flush()
-    saved = os.dup(2)
     lines: list[str] = []
     with tempfile.TemporaryFile() as kept:
-        os.dup2(kept.fileno(), 2)
         try:
-            yield lines
+            with _native_stderr_into(kept):
+                yield lines
         finally:
-            os.dup2(saved, 2)
-            os.close(saved)
             kept.seek(0)
             lines.extend(kept.read().decode(errors="replace").splitlines())
 
