@@ -83,3 +83,19 @@ def hardware_line(torch_device_name: str | None, session: ort.InferenceSession |
     if session is not None:
         parts.append(f"ONNX Runtime runs on {', '.join(used_providers(session))}")
     return "; ".join(parts)
+
+
+def keep_float32_exact() -> None:
+    """On a GPU, make PyTorch multiply in full float32 and pick the same kernels every run.
+
+    Ampere and later GPUs may run float32 matrix products and convolutions as TF32 (a 10-bit mantissa), and
+    cuDNN may pick a different, nondeterministic algorithm each run: both move outputs by far more than float32
+    rounding, so a parity check against ONNX Runtime on the CPU would measure them, not the crossing.
+    """
+    import torch
+
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+    torch.backends.cudnn.benchmark = False
+    torch.backends.cudnn.deterministic = True
+    torch.set_float32_matmul_precision("highest")

@@ -10,44 +10,49 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from helpers import mnist, paths
+from helpers import devices, mnist, paths
 from helpers.download import atomic_write
 
 BATCH_SIZE = 128
 
 
 def evaluate(model, images, labels, batch_size=1_000):
-    """Mean cross-entropy loss and accuracy of model on a labelled set."""
+    """Mean cross-entropy loss and accuracy of model on a labelled set, on the device the model is on."""
     model.eval()
+    device = next(model.parameters()).device
     with torch.no_grad():
         batches = [images[i : i + batch_size] for i in range(0, len(images), batch_size)]
-        logits = torch.cat([model(batch) for batch in batches])
+        logits = torch.cat([model(batch.to(device)).cpu() for batch in batches])
     accuracy = (logits.argmax(1) == labels).float().mean().item()
     return F.cross_entropy(logits, labels).item(), accuracy
 
 
 def train_one_epoch(model, optimizer, scheduler, images, labels):
-    """One pass over shuffled mini-batches; returns mean training loss and accuracy."""
+    """One pass over shuffled mini-batches on the model's device; returns mean training loss and accuracy."""
     model.train()
+    device = next(model.parameters()).device
     order = torch.randperm(len(images))
     total_loss, correct = 0.0, 0
     for start in range(0, len(images), BATCH_SIZE):
         batch = order[start : start + BATCH_SIZE]
-        inputs = images[batch].contiguous(memory_format=torch.channels_last)
+        inputs = images[batch].to(device, memory_format=torch.channels_last)
+        targets = labels[batch].to(device)
         logits = model(inputs)
-        loss = F.cross_entropy(logits, labels[batch])
+        loss = F.cross_entropy(logits, targets)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
         scheduler.step()
         total_loss += loss.item() * len(batch)
-        correct += (logits.argmax(1) == labels[batch]).sum().item()
+        correct += (logits.argmax(1) == targets).sum().item()
     return total_loss / len(images), correct / len(images)
 
 
-def fit(model, train, validation, epochs, max_lr=3e-3):
-    """Train with AdamW and a one-cycle schedule, a progress bar per run; return history and seconds."""
+def fit(model, train, validation, epochs, max_lr=3e-3, device=None):
+    """Train with AdamW and a one-cycle schedule on a device (devices.torch_device() by default), a progress bar
+    per run; hand the model back on the CPU, where it is exported and compared; return history and seconds."""
     (images, labels), (val_images, val_labels) = train, validation
+    model.to(devices.torch_device() if device is None else device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=1e-4)
     scheduler = torch.optim.lr_scheduler.OneCycleLR(
         optimizer,
@@ -68,6 +73,7 @@ def fit(model, train, validation, epochs, max_lr=3e-3):
         progress.set_postfix(
             loss=f"{train_loss:.4f}", val_loss=f"{val_loss:.4f}", val_accuracy=f"{val_accuracy:.2%}"
         )
+    model.to("cpu")
     return history, time.perf_counter() - started
 
 

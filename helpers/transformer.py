@@ -10,6 +10,7 @@ from tokenizers import Tokenizer
 from torch import nn
 from tqdm import tqdm
 
+from helpers import devices
 from helpers.download import atomic_write, sha256_of
 from helpers.imdb import without_html_breaks
 
@@ -140,12 +141,13 @@ def unfreeze_top_layers(model: ReviewClassifier, layers: int) -> int:
 
 
 def predict(model: nn.Module, ids: np.ndarray, batch_size: int = 64) -> np.ndarray:
-    """Logits (N, 1) for token ids, in evaluation mode and without gradients."""
+    """Logits (N, 1) for token ids, in evaluation mode and without gradients, on the model's device."""
     model.eval()
+    device = next(model.parameters()).device
     with torch.no_grad():
         return np.concatenate(
             [
-                model(torch.from_numpy(ids[start : start + batch_size])).numpy()
+                model(torch.from_numpy(ids[start : start + batch_size]).to(device)).cpu().numpy()
                 for start in range(0, len(ids), batch_size)
             ]
         )
@@ -159,13 +161,18 @@ def _loss_and_accuracy(logits: np.ndarray, labels: np.ndarray) -> tuple[float, f
     return float(loss), float(((logit >= 0) == labels).mean())
 
 
-def fine_tune(model, train, validation=None, *, epochs, max_lr, batch_size=16, checks_per_epoch=2):
+def fine_tune(
+    model, train, validation=None, *, epochs, max_lr, batch_size=16, checks_per_epoch=2, device=None
+):
     """AdamW, one-cycle learning rate, batches cut to their longest review; losses and accuracies as it goes.
 
     train and validation are (ids, labels) pairs; the history records the training batches' mean loss and
     accuracy since the last check and, with validation, its loss and accuracy, checks_per_epoch times an epoch.
+    It trains on a device (devices.torch_device() by default) and hands the model back on the CPU.
     """
     ids, labels = train
+    device = devices.torch_device() if device is None else device
+    model.to(device)
     trainable = [parameter for parameter in model.parameters() if parameter.requires_grad]
     optimizer = torch.optim.AdamW(trainable, lr=max_lr, weight_decay=0.01)
     steps = -(-len(ids) // batch_size)
@@ -191,14 +198,14 @@ def fine_tune(model, train, validation=None, *, epochs, max_lr, batch_size=16, c
             chosen = order[step * batch_size : (step + 1) * batch_size]
             batch = ids[chosen]
             longest = int((batch != PADDING_ID).sum(1).max())
-            logits = model(torch.from_numpy(batch[:, :longest]))
-            targets = torch.from_numpy(labels[chosen].astype(np.float32)).unsqueeze(1)
+            logits = model(torch.from_numpy(batch[:, :longest]).to(device))
+            targets = torch.from_numpy(labels[chosen].astype(np.float32)).unsqueeze(1).to(device)
             loss = nn.functional.binary_cross_entropy_with_logits(logits, targets)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
             scheduler.step()
-            seen_logits.append(logits.detach().numpy())
+            seen_logits.append(logits.detach().cpu().numpy())
             seen_labels.append(labels[chosen])
             progress.update(len(chosen))
             if step in check_after:
@@ -220,4 +227,5 @@ def fine_tune(model, train, validation=None, *, epochs, max_lr, batch_size=16, c
                     )
                 model.train()
     progress.close()
+    model.to("cpu")
     return history
