@@ -10,7 +10,7 @@ DATA_PACKAGES := node_modules/.package-lock.json
 CHAPTERS := $(sort $(wildcard notebooks/*.ipynb))
 PAGES := book/web_app.ipynb book/results.ipynb
 
-.PHONY: course setup graphviz sandbox browser chapters web-app-figures students book test grade lone-notebook lab app clean
+.PHONY: course setup graphviz sandbox browser chapters web-app-figures students book test grade lone-notebook lab app gpu clean
 
 ## course: install everything, run every chapter, render the book (warnings are errors)
 course: setup chapters students book
@@ -98,6 +98,13 @@ lab: setup
 ## app: chapter 2's model as a web app on 127.0.0.1 (PORT=8000): open the address it prints
 app: setup
 	$(BIN)/python -m app --port $(or $(PORT),8000)
+
+## gpu: ONNX Runtime on an NVIDIA GPU (Linux x86-64, Windows in WSL2): onnxruntime-gpu with its CUDA libraries
+## replaces onnxruntime (they share one import), then the device report says what each framework will use
+gpu: setup
+	$(BIN)/pip uninstall --yes onnxruntime
+	$(BIN)/pip install --requirement requirements-gpu.txt
+	$(BIN)/python -m helpers.devices
 
 clean:
 	rm -rf _build artifacts

@@ -3,20 +3,28 @@
 PyTorch trains on CUDA when it sees a GPU, on Apple's MPS on a Mac that has it, else on the CPU. ONNX Runtime is
 asked for its providers best first (a GPU, then the platform's accelerator, the CPU last), and a session reports
 the providers it really uses: a provider that is listed but cannot start falls back to the next one, visibly.
+`python -m helpers.devices` prints what this machine's builds can use.
 """
 
+import importlib.metadata
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+import onnx
 import onnxruntime as ort
+
+from helpers import quiet
 
 if TYPE_CHECKING:
     import torch
 
 CPU = "CPUExecutionProvider"
+CUDA = "CUDAExecutionProvider"
 # ONNX Runtime's providers in the order a learner wants them; each exists only in its own build of the package
 # (onnxruntime-gpu for CUDA, the macOS wheel for CoreML, onnxruntime-directml for DirectML on Windows).
-PROVIDER_ORDER = ("CUDAExecutionProvider", "CoreMLExecutionProvider", "DmlExecutionProvider", CPU)
+PROVIDER_ORDER = (CUDA, "CoreMLExecutionProvider", "DmlExecutionProvider", CPU)
+# ONNX Runtime's CUDA provider multiplies float32 as TF32 on recent GPUs unless told not to (see keep_float32_exact)
+PROVIDER_OPTIONS = {CUDA: {"use_tf32": "0"}}
 
 
 def torch_device() -> "torch.device":
@@ -49,7 +57,10 @@ def inference_session(
     *accelerators, last = preferred_providers() if providers is None else providers
     for provider in accelerators:
         try:
-            session = ort.InferenceSession(model, options, providers=[provider, CPU])
+            if provider == CUDA:
+                ort.preload_dlls()  # the CUDA and cuDNN libraries that onnxruntime-gpu[cuda,cudnn] installed
+            asked = [(provider, PROVIDER_OPTIONS.get(provider, {})), CPU]
+            session = ort.InferenceSession(model, options, providers=asked)
         except Exception as error:  # ONNX Runtime's own exception types
             print(
                 f"ONNX Runtime could not start {provider}: {str(error).strip() or type(error).__name__}"
@@ -70,32 +81,116 @@ def used_providers(session: ort.InferenceSession) -> list[str]:
 
 def tensorflow_gpus() -> list[str]:
     """The GPUs TensorFlow sees, by name (none on a machine without a CUDA build and driver)."""
-    import tensorflow as tf  # imported here: most chapters never start TensorFlow
+    with quiet.silence_native_stderr():  # TensorFlow's C++ libraries announce themselves
+        import tensorflow as tf  # imported here: most chapters never start TensorFlow
 
-    return [device.name for device in tf.config.list_physical_devices("GPU")]
+        found = tf.config.list_physical_devices("GPU")
+    return [device.name.removeprefix("/physical_device:") for device in found]
 
 
-def hardware_line(torch_device_name: str | None, session: ort.InferenceSession | None) -> str:
-    """One line saying what PyTorch trains on and which providers an ONNX Runtime session really uses."""
+def torch_device_name(device: "torch.device") -> str:
+    """A device as a learner would name it: the CPU, the GPU's model, or Apple's GPU."""
+    import torch
+
+    if device.type == "cuda":
+        return f"the GPU {torch.cuda.get_device_name(device)}"
+    return {"mps": "Apple's GPU (MPS)", "cpu": "the CPU"}.get(device.type, str(device))
+
+
+def hardware_line(
+    *,
+    pytorch: "torch.device | None" = None,
+    tensorflow: bool = False,
+    sessions: Sequence[ort.InferenceSession] = (),
+) -> str:
+    """One line saying where each framework runs here, ONNX Runtime's providers read back from its sessions."""
     parts = []
-    if torch_device_name is not None:
-        parts.append(f"PyTorch trains on {torch_device_name}")
-    if session is not None:
-        parts.append(f"ONNX Runtime runs on {', '.join(used_providers(session))}")
-    return "; ".join(parts)
+    if pytorch is not None:
+        parts.append(f"PyTorch on {torch_device_name(pytorch)}")
+    if tensorflow:
+        parts.append(f"TensorFlow on {', '.join(tensorflow_gpus()) or 'the CPU'}")
+    for providers in dict.fromkeys(tuple(used_providers(session)) for session in sessions):
+        parts.append(f"ONNX Runtime on {', '.join(providers)}")
+    return "Hardware: " + "; ".join(parts)
 
 
-def keep_float32_exact() -> None:
-    """On a GPU, make PyTorch multiply in full float32 and pick the same kernels every run.
+def keep_float32_exact(pytorch: bool = True, tensorflow: bool = False) -> None:
+    """On a GPU, make PyTorch (and TensorFlow, when asked) multiply in full float32, PyTorch with the same kernels.
 
     Ampere and later GPUs may run float32 matrix products and convolutions as TF32 (a 10-bit mantissa), and
     cuDNN may pick a different, nondeterministic algorithm each run: both move outputs by far more than float32
     rounding, so a parity check against ONNX Runtime on the CPU would measure them, not the crossing.
+    On a CPU none of this changes a number.
     """
-    import torch
+    if pytorch:
+        import torch
 
-    torch.backends.cuda.matmul.allow_tf32 = False
-    torch.backends.cudnn.allow_tf32 = False
-    torch.backends.cudnn.benchmark = False
-    torch.backends.cudnn.deterministic = True
-    torch.set_float32_matmul_precision("highest")
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
+        torch.backends.cudnn.benchmark = False
+        torch.backends.cudnn.deterministic = True
+        torch.set_float32_matmul_precision("highest")
+    if tensorflow:
+        with quiet.silence_native_stderr():
+            import tensorflow as tf
+
+        tf.config.experimental.enable_tensor_float_32_execution(False)
+
+
+def installed(distribution: str) -> str | None:
+    """The installed version of a distribution (a pip package), or None."""
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def identity_model() -> bytes:
+    """The smallest ONNX model, one Identity node, to open a session and read back its providers."""
+    value = onnx.helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [1])
+    result = onnx.helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [1])
+    node = onnx.helper.make_node("Identity", ["x"], ["y"])
+    graph = onnx.helper.make_graph([node], "identity", [value], [result])
+    model = onnx.helper.make_model(
+        graph, opset_imports=[onnx.helper.make_opsetid("", 17)], ir_version=8
+    )
+    return model.SerializeToString()
+
+
+def report() -> list[str]:
+    """What this machine's builds of PyTorch, ONNX Runtime and TensorFlow can use, one line each."""
+    lines = []
+    try:
+        import torch
+    except ImportError:
+        lines.append("PyTorch: not installed")
+    else:
+        built = f"a CUDA {torch.version.cuda} build" if torch.version.cuda else "a CPU-only build"
+        lines.append(
+            f"PyTorch {torch.__version__} ({built}): CUDA GPU {'found' if torch.cuda.is_available() else 'not found'},"
+            f" Apple MPS {'found' if torch.backends.mps.is_available() else 'not found'};"
+            f" trains on {torch_device_name(torch_device())}"
+        )
+    packages = [name for name in ("onnxruntime", "onnxruntime-gpu") if installed(name)]
+    if len(packages) > 1:
+        lines.append(
+            "onnxruntime and onnxruntime-gpu are both installed and share one import: "
+            "uninstall both, then install the one you want"
+        )
+    session = inference_session(identity_model())
+    lines.append(
+        f"ONNX Runtime {ort.__version__} ({', '.join(packages)}): its build has "
+        f"{', '.join(ort.get_available_providers())}; a session asks for "
+        f"{', '.join(preferred_providers())} and runs on {', '.join(used_providers(session))}"
+    )
+    try:
+        gpus = tensorflow_gpus()
+    except ImportError:
+        lines.append("TensorFlow: not installed")
+    else:
+        lines.append(f"TensorFlow: GPUs {', '.join(gpus) or 'none'}")
+    return lines
+
+
+if __name__ == "__main__":
+    print("\n".join(report()))

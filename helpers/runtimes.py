@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import onnxruntime as ort
 
-from helpers import quiet
+from helpers import devices, quiet
 
 if TYPE_CHECKING:
     import torch
@@ -36,7 +36,10 @@ def onnxruntime_predictor(
     level: ort.GraphOptimizationLevel = ort.GraphOptimizationLevel.ORT_ENABLE_ALL,
     save_optimized_to: Path | None = None,
 ) -> Predict:
-    """ONNX Runtime on the CPU at one optimization level, on threads (None: its default), maybe saving the graph."""
+    """ONNX Runtime on the CPU at one optimization level, on threads (None: its default), maybe saving the graph.
+
+    The CPU by name, even where a GPU is there: chapter 1's bonus races runtimes on the same cores.
+    """
     options = ort.SessionOptions()
     if threads is not None:
         options.intra_op_num_threads = threads
@@ -46,7 +49,7 @@ def onnxruntime_predictor(
         options.optimized_model_filepath = str(save_optimized_to)
         # at level 'all' ONNX Runtime warns, in colour on stderr, that the file suits this CPU only
         options.log_severity_level = 3
-    session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
+    session = devices.inference_session(str(onnx_path), options, providers=[devices.CPU])
     input_name = session.get_inputs()[0].name
     return lambda batch: session.run(None, {input_name: batch})[0]
 

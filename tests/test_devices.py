@@ -1,10 +1,18 @@
 """One place picks the hardware: the GPU first when it is there, the CPU otherwise, and a fallback is said aloud."""
 
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
 import onnxruntime as ort
 import pytest
 import torch
+from launching import NOBODY, enterable_by_everyone
 
 from helpers import devices
+from helpers.paths import REPO_ROOT
 
 CUDA, COREML, DML, CPU = devices.PROVIDER_ORDER
 
@@ -28,7 +36,10 @@ class FakeSession:
     asked: list[list[str]] = []
 
     def __init__(self, model, options=None, providers=()):
-        FakeSession.asked.append(list(providers))
+        providers = [
+            provider if isinstance(provider, str) else provider[0] for provider in providers
+        ]
+        FakeSession.asked.append(providers)
         if providers[0] == CUDA and self.cuda == "fails":
             raise RuntimeError("CUDA_PATH is set but CUDA wasn't able to be loaded")
         falls_back = providers[0] == CUDA and self.cuda == "falls back"
@@ -41,17 +52,19 @@ class FakeSession:
 @pytest.fixture
 def fake_sessions(monkeypatch):
     monkeypatch.setattr(ort, "InferenceSession", FakeSession)
+    monkeypatch.setattr(ort, "preload_dlls", lambda: None)
     FakeSession.asked = []
     return FakeSession
 
 
-def test_a_listed_gpu_that_starts_is_used(fake_sessions, capsys):
+def test_a_listed_gpu_that_starts_is_used(fake_sessions, capsys, monkeypatch):
     fake_sessions.cuda = "starts"
     session = devices.inference_session(b"model", providers=[CUDA, CPU])
     assert devices.used_providers(session) == [CUDA, CPU] and fake_sessions.asked == [[CUDA, CPU]]
     assert capsys.readouterr().out == ""
-    assert devices.hardware_line("cuda", session) == (
-        "PyTorch trains on cuda; ONNX Runtime runs on CUDAExecutionProvider, CPUExecutionProvider"
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda device: "NVIDIA H100")
+    assert devices.hardware_line(pytorch=torch.device("cuda"), sessions=[session, session]) == (
+        "Hardware: PyTorch on the GPU NVIDIA H100; ONNX Runtime on CUDAExecutionProvider, CPUExecutionProvider"
     )
 
 
@@ -105,3 +118,54 @@ def test_float32_stays_float32_on_a_gpu(monkeypatch):
         assert torch.get_float32_matmul_precision() == "highest"
     finally:
         torch.set_float32_matmul_precision(precision)
+
+
+def test_tensorflow_float32_stays_float32_when_asked():
+    import tensorflow as tf
+
+    tf.config.experimental.enable_tensor_float_32_execution(True)
+    devices.keep_float32_exact(pytorch=False, tensorflow=True)
+    assert not tf.config.experimental.tensor_float_32_execution_enabled()
+
+
+def test_the_cuda_provider_is_asked_for_full_float32(monkeypatch):
+    asked = []
+    monkeypatch.setattr(ort, "preload_dlls", lambda: None)
+    monkeypatch.setattr(
+        ort, "InferenceSession", lambda model, options, providers: asked.append(providers) or 1 / 0
+    )
+    with pytest.raises(ZeroDivisionError):
+        devices.inference_session(b"model", providers=[CUDA, CPU])
+    assert asked[0] == [(CUDA, {"use_tf32": "0"}), CPU]
+
+
+def test_the_hardware_line_on_this_machine_reads_the_cpu_everywhere():
+    session = devices.inference_session(devices.identity_model())
+    line = devices.hardware_line(
+        pytorch=devices.torch_device(), tensorflow=True, sessions=[session]
+    )
+    assert (
+        line
+        == "Hardware: PyTorch on the CPU; TensorFlow on the CPU; ONNX Runtime on CPUExecutionProvider"
+    )
+
+
+@pytest.mark.parametrize("as_nobody", [False, True], ids=["as this user", "as nobody"])
+def test_the_readmes_device_report_runs_from_the_repository_root(as_nobody):
+    readme = (REPO_ROOT / "README.md").read_text()
+    documented = re.search(r"^\.venv/bin/python (-m helpers\.devices)$", readme, flags=re.M)
+    assert documented, "the README shows the device report's command"
+    prefix = [shutil.which(NOBODY[0]), *NOBODY[1:]] if as_nobody else []
+    with enterable_by_everyone(REPO_ROOT, Path(sys.executable).resolve()):
+        result = subprocess.run(
+            [*prefix, sys.executable, *documented.group(1).split()],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert result.returncode == 0, result.stderr
+    torch_line, runtime_line, tensorflow_line = result.stdout.splitlines()
+    assert torch_line.startswith("PyTorch ") and torch_line.endswith("trains on the CPU")
+    assert runtime_line.endswith("runs on CPUExecutionProvider")
+    assert tensorflow_line == "TensorFlow: GPUs none"

@@ -58,3 +58,25 @@ def test_failure_names_package_and_platform(tmp_path):
     assert message.startswith(
         "h5py does not install on Linux aarch64, Python 3.12: Because h5py==3.11.0"
     )
+
+
+@pytest.mark.parametrize("python", PYTHONS)
+@pytest.mark.parametrize("platform", ["Linux x86-64", "Windows x86-64"])
+def test_the_gpu_runtime_resolves_in_place_of_the_cpu_one(tmp_path, platform, python):
+    pins = (REPO_ROOT / "requirements.txt").read_text().splitlines()
+    cpu_runtime = [line for line in pins if line.startswith("onnxruntime==")]
+    gpu_runtime = [
+        line
+        for line in (REPO_ROOT / "requirements-gpu.txt").read_text().splitlines()
+        if line[:1].isalpha()
+    ]
+    assert cpu_runtime and gpu_runtime
+    assert cpu_runtime[0].split("==")[1] == gpu_runtime[0].split("==")[1], (
+        "the same ONNX Runtime version"
+    )
+    swapped = tmp_path / "requirements.txt"
+    swapped.write_text("\n".join([line for line in pins if line not in cpu_runtime] + gpu_runtime))
+    result = resolve(str(swapped), platform, python)
+    assert result.returncode == 0, failure(result, platform, python)
+    assert re.search(r"^onnxruntime-gpu==", result.stdout, flags=re.M)
+    assert not re.search(r"^onnxruntime==", result.stdout, flags=re.M)

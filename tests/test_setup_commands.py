@@ -122,3 +122,27 @@ def test_the_native_windows_commands_are_the_makefiles_own():
         )
         assert posix in commands, f"the README's Windows command {line!r} is not one make runs"
     assert len(windows) == 6
+
+
+def test_make_gpu_swaps_the_runtime_and_reports_the_devices(tmp_path):
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    log = tmp_path / "pip.log"
+    (venv / "bin" / "pip").write_text(f'#!/bin/sh\necho "pip $*" >> {log}\n')
+    (venv / "bin" / "python").write_text(f'#!/bin/sh\nexec {REPO_ROOT / ".venv/bin/python"} "$@"\n')
+    for tool in ("pip", "python"):
+        (venv / "bin" / tool).chmod(0o755)
+    (venv / ".installed").touch()  # the environment is there: make gpu only swaps the runtime
+    result = subprocess.run(
+        [MAKE, "--no-print-directory", "gpu", f"VENV={venv}"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert log.read_text().splitlines() == [
+        "pip uninstall --yes onnxruntime",
+        "pip install --requirement requirements-gpu.txt",
+    ]
+    assert "ONNX Runtime 1.23.0" in result.stdout and "trains on the CPU" in result.stdout
