@@ -103,10 +103,13 @@ def hardware_line(
     tensorflow: bool = False,
     sessions: Sequence[ort.InferenceSession] = (),
 ) -> str:
-    """One line saying where each framework runs here, ONNX Runtime's providers read back from its sessions."""
+    """One line saying what PyTorch trains on, what TensorFlow runs on, and what ONNX Runtime's sessions use.
+
+    The providers are read back from the sessions, so a GPU provider that fell back to the CPU shows.
+    """
     parts = []
     if pytorch is not None:
-        parts.append(f"PyTorch on {torch_device_name(pytorch)}")
+        parts.append(f"PyTorch trains on {torch_device_name(pytorch)}")
     if tensorflow:
         parts.append(f"TensorFlow on {', '.join(tensorflow_gpus()) or 'the CPU'}")
     for providers in dict.fromkeys(tuple(used_providers(session)) for session in sessions):
@@ -135,6 +138,34 @@ def keep_float32_exact(pytorch: bool = True, tensorflow: bool = False) -> None:
             import tensorflow as tf
 
         tf.config.experimental.enable_tensor_float_32_execution(False)
+
+
+def tf32_rounded(tensor: "torch.Tensor") -> "torch.Tensor":
+    """A float32 tensor rounded to TF32's precision (10 of float32's 23 mantissa bits), as tensor cores read it."""
+    import torch
+
+    bits = tensor.detach().contiguous().view(torch.int32)
+    return ((bits + 0x1000) & -0x2000).view(
+        torch.float32
+    )  # round to nearest, then drop the 13 lowest bits
+
+
+def as_if_tf32(model: "torch.nn.Module") -> "torch.nn.Module":
+    """A copy of a model whose convolutions and linear layers read weights and inputs at TF32's precision.
+
+    It does on any device what a GPU's TF32 mode does to those layers' products (the sums stay float32).
+    """
+    import copy
+
+    import torch
+
+    rounded = copy.deepcopy(model)
+    with torch.no_grad():
+        for module in rounded.modules():
+            if isinstance(module, (torch.nn.Conv2d, torch.nn.Linear)):
+                module.weight.copy_(tf32_rounded(module.weight))
+                module.register_forward_pre_hook(lambda _, inputs: tuple(map(tf32_rounded, inputs)))
+    return rounded
 
 
 def installed(distribution: str) -> str | None:

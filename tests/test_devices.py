@@ -64,7 +64,7 @@ def test_a_listed_gpu_that_starts_is_used(fake_sessions, capsys, monkeypatch):
     assert capsys.readouterr().out == ""
     monkeypatch.setattr(torch.cuda, "get_device_name", lambda device: "NVIDIA H100")
     assert devices.hardware_line(pytorch=torch.device("cuda"), sessions=[session, session]) == (
-        "Hardware: PyTorch on the GPU NVIDIA H100; ONNX Runtime on CUDAExecutionProvider, CPUExecutionProvider"
+        "Hardware: PyTorch trains on the GPU NVIDIA H100; ONNX Runtime on CUDAExecutionProvider, CPUExecutionProvider"
     )
 
 
@@ -146,7 +146,7 @@ def test_the_hardware_line_on_this_machine_reads_the_cpu_everywhere():
     )
     assert (
         line
-        == "Hardware: PyTorch on the CPU; TensorFlow on the CPU; ONNX Runtime on CPUExecutionProvider"
+        == "Hardware: PyTorch trains on the CPU; TensorFlow on the CPU; ONNX Runtime on CPUExecutionProvider"
     )
 
 
@@ -169,3 +169,23 @@ def test_the_readmes_device_report_runs_from_the_repository_root(as_nobody):
     assert torch_line.startswith("PyTorch ") and torch_line.endswith("trains on the CPU")
     assert runtime_line.endswith("runs on CPUExecutionProvider")
     assert tensorflow_line == "TensorFlow: GPUs none"
+
+
+def test_tf32_keeps_ten_mantissa_bits_rounded_to_nearest():
+    values = torch.tensor([1 + 2**-11 + 2**-12, 1 + 2**-12, -(1 + 2**-11 + 2**-12), 3.0])
+    assert devices.tf32_rounded(values).tolist() == [1 + 2**-10, 1.0, -(1 + 2**-10), 3.0]
+    assert not (devices.tf32_rounded(torch.randn(100)).view(torch.int32) & 0x1FFF).any()
+
+
+def test_a_model_as_if_on_tf32_moves_its_outputs_by_about_a_thousandth():
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(
+        torch.nn.Linear(256, 256), torch.nn.ReLU(), torch.nn.Linear(256, 10)
+    )
+    inputs = torch.randn(64, 256)
+    with torch.no_grad():
+        exact, rounded = model(inputs), devices.as_if_tf32(model)(inputs)
+    relative = ((rounded - exact).abs().max() / exact.abs().max()).item()
+    assert 1e-5 < relative < 1e-2
+    with torch.no_grad():
+        assert torch.equal(model(inputs), exact), "the original model is left as it was"
