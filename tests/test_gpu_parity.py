@@ -10,7 +10,7 @@ def test_the_gpu_parity_script_measures_the_cpu_when_there_is_no_gpu():
     readme = (REPO_ROOT / "README.md").read_text()
     assert ".venv/bin/python tools/gpu_parity.py" in readme, "the README shows the script's command"
     result = subprocess.run(
-        [".venv/bin/python", "tools/gpu_parity.py", "--train-size", "2000", "--steps", "2"],
+        [".venv/bin/python", "tools/gpu_parity.py", "--train-size", "500", "--steps", "2"],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
