@@ -145,9 +145,8 @@ def tf32_rounded(tensor: "torch.Tensor") -> "torch.Tensor":
     import torch
 
     bits = tensor.detach().contiguous().view(torch.int32)
-    return ((bits + 0x1000) & -0x2000).view(
-        torch.float32
-    )  # round to nearest, then drop the 13 lowest bits
+    # round to nearest, then drop the 13 lowest bits
+    return ((bits + 0x1000) & -0x2000).view(torch.float32)
 
 
 def as_if_tf32(model: "torch.nn.Module") -> "torch.nn.Module":

@@ -137,9 +137,8 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=200)
     arguments = parser.parse_args()
     devices.keep_float32_exact()
-    found = [devices.torch_device()] + (
-        [torch.device("cpu")] if devices.torch_device().type != "cpu" else []
-    )
+    best = devices.torch_device()
+    found = [best] if best.type == "cpu" else [best, torch.device("cpu")]
     if len(found) == 1:
         print("No GPU here: the CPU alone is measured.")
     train, validation, (test_images, _) = digits(arguments.train_size)
