@@ -22,6 +22,12 @@ from pathlib import Path
 from helpers.paths import REPO_ROOT
 
 NOBODY = 65534
+
+
+class GraderStopping(RuntimeError):
+    """The grader was interrupted: no new run starts, and the submission under way gets no grade."""
+
+
 # the runs under way, so that an interrupted grader can stop them all
 RUNNING: set[subprocess.Popen] = set()
 STOPPING = threading.Event()  # set once the grader is interrupted: no new run starts
@@ -239,7 +245,7 @@ def run_logged(
     with log.open("wb") as output:
         with STARTING:
             if STOPPING.is_set():
-                raise InterruptedError("the grader is stopping")
+                raise GraderStopping("the grader is stopping")
             process = subprocess.Popen(
                 arguments,
                 stdin=subprocess.DEVNULL,

@@ -22,7 +22,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from grading import grader
+from grading import assembly, execution, grader
 from grading.exercises import (
     ANSWER,
     CHECK,
@@ -397,7 +397,7 @@ def test_the_graded_notebook_is_the_reference_with_answers_exports_and_no_checks
     submission = with_checks(
         answered(chapter, mean=MEAN), lambda cell: setattr(cell, "source", "assert True")
     )
-    notebook = grader.graded_notebook(reference, {"mean": MEAN}, tmp_path)
+    notebook = assembly.graded_notebook(reference, {"mean": MEAN}, tmp_path)
     assert not [cell for cell in notebook.cells if CHECK in tags(cell)]
     assert [cell.source for cell in notebook.cells if ANSWER in tags(cell)] == [MEAN, ""]
     exports = [cell.source for cell in notebook.cells if "export" in tags(cell)]
@@ -407,7 +407,7 @@ def test_the_graded_notebook_is_the_reference_with_answers_exports_and_no_checks
     assert all(not cell.get("outputs") for cell in notebook.cells if cell.cell_type == "code")
     # what the submission did to its checks is never read
     assert submission.cells[-1].source == "assert True"
-    reused = grader.with_state_reused(notebook, tmp_path / "state").cells[2]
+    reused = assembly.with_state_reused(notebook, tmp_path / "state").cells[2]
     assert (
         reused.source.startswith("# reused from the reference run: values\n")
         and str(tmp_path / "state") in reused.source
@@ -415,8 +415,10 @@ def test_the_graded_notebook_is_the_reference_with_answers_exports_and_no_checks
 
 
 def test_jobs_side_by_side_share_the_cores_between_their_math_libraries():
-    assert grader.thread_limits(grader.threads_per_job(1)) == {}  # one job alone uses every core
-    shared = grader.thread_limits(grader.threads_per_job(os.cpu_count()))
+    assert (
+        execution.thread_limits(execution.threads_per_job(1)) == {}
+    )  # one job alone uses every core
+    shared = execution.thread_limits(execution.threads_per_job(os.cpu_count()))
     assert shared["OMP_NUM_THREADS"] == shared["TF_NUM_INTRAOP_THREADS"] == "1"
 
 
@@ -437,7 +439,7 @@ def test_a_reference_run_that_nbval_fails_stops_grading_and_says_where(chapter, 
     nbformat.write(broken, path)
     (tmp_path / "inbox").mkdir()
     with pytest.raises(
-        grader.GradingError, match=r"failed \(code cell 1 \('print\(1 \+ 1\)'\): "
+        execution.GradingError, match=r"failed \(code cell 1 \('print\(1 \+ 1\)'\): "
     ) as stopped:
         grader.grade_folder(tmp_path / "inbox", path, tmp_path / "grades", cell_timeout=60)
     assert "Cell outputs differ" in str(stopped.value) and "[91m" not in str(stopped.value)

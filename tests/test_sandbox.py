@@ -169,5 +169,5 @@ def test_a_run_starting_while_the_grader_stops_is_stopped_too(tmp_path, monkeypa
     monkeypatch.setattr(sandbox.subprocess, "Popen", start_as_ctrl_c_arrives)
     outcome = sandbox.run_logged(["sleep", "60"], log=tmp_path / "log", wall_seconds=30)
     assert not outcome.timed_out and outcome.seconds < 10, "the run outlived the grader's stop"
-    with pytest.raises(InterruptedError, match="the grader is stopping"):
+    with pytest.raises(sandbox.GraderStopping, match="the grader is stopping"):
         sandbox.run_logged(["true"], log=tmp_path / "log", wall_seconds=30)
