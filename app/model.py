@@ -7,7 +7,7 @@ import numpy as np
 import onnxruntime as ort
 
 from helpers import devices, imdb, paths
-from helpers.download import sha256_of
+from helpers.files import sha256_of
 
 MODEL_NAME = "review_sentiment.onnx"
 PREPROCESSING_NAME = "review_sentiment_preprocessing.json"

@@ -9,6 +9,7 @@ import pickle
 import sys
 from pathlib import Path
 
+from helpers.files import atomic_write
 from helpers.paths import REPO_ROOT
 
 # what a reference run depends on besides its chapter and check modules: the course's code, its sub-packages
@@ -17,9 +18,8 @@ DEPENDENCIES = ("helpers/**/*.py", "grading/**/*.py", "requirements*.txt", "pack
 
 
 def save_values(namespace: dict, names: list[str], path: str) -> None:
-    """Pickle the named values of a namespace (the reference run's kernel)."""
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "wb") as out:
+    """Pickle the named values of a namespace (the reference run's kernel), written whole or not at all."""
+    with atomic_write(Path(path)) as out:
         pickle.dump({name: namespace[name] for name in names}, out)
 
 

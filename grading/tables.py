@@ -1,11 +1,11 @@
 """The score tables: scores.csv and summary.md, rewritten whole after each grade."""
 
 import csv
-import os
 import re
 from pathlib import Path
 
 from grading.execution import Grade
+from helpers.files import atomic_write_text
 
 
 def table_cell(text: str) -> str:
@@ -16,8 +16,7 @@ def table_cell(text: str) -> str:
 def write_tables(grades: list[Grade], exercises: list[str], out_dir: Path) -> None:
     """scores.csv (one row per student, one column per exercise) and summary.md, each replaced atomically."""
     grades = sorted(grades, key=lambda grade: (grade.student, grade.folder))
-    csv_path, summary_path = out_dir / "scores.csv", out_dir / "summary.md"
-    with (out_dir / "scores.csv.partial").open("w", newline="", errors="replace") as out:
+    with atomic_write_text(out_dir / "scores.csv", newline="") as out:
         writer = csv.writer(out)
         writer.writerow(
             ["student", *exercises, "total", "out_of", "status", "seconds", "folder", "notes"]
@@ -46,6 +45,5 @@ def write_tables(grades: list[Grade], exercises: list[str], out_dir: Path) -> No
             f"| {table_cell(grade.student)} | {marks} | {grade.total}/{len(grade.scores)} | "
             f"{grade.seconds:.0f} | {status} |"
         )
-    (out_dir / "summary.md.partial").write_text("\n".join(lines) + "\n", errors="replace")
-    os.replace(out_dir / "scores.csv.partial", csv_path)
-    os.replace(out_dir / "summary.md.partial", summary_path)
+    with atomic_write_text(out_dir / "summary.md") as out:
+        out.write("\n".join(lines) + "\n")

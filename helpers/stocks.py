@@ -21,7 +21,8 @@ from pandas.tseries.holiday import (
 )
 from pandas.tseries.offsets import CustomBusinessDay
 
-from helpers.download import FROM_CACHE, DatasetError, atomic_write
+from helpers.download import FROM_CACHE, DatasetError
+from helpers.files import atomic_write
 from helpers.paths import data_dir
 
 PRICE_COLUMNS = [

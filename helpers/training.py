@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from helpers import devices, mnist, paths
-from helpers.download import atomic_write
+from helpers.files import atomic_write
 
 BATCH_SIZE = 128
 

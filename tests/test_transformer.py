@@ -10,7 +10,7 @@ import torch
 import transformers
 
 from helpers import transformer
-from helpers.download import sha256_of
+from helpers.files import sha256_of
 
 
 @pytest.fixture(scope="module")

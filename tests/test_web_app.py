@@ -23,7 +23,7 @@ from app.local_server import free_port
 from app.model import MODEL_NAME, PREPROCESSING_NAME, ModelFilesError, SentimentModel
 from app.server import MAX_BATCH_REVIEWS, MAX_BODY_BYTES, MAX_REVIEW_CHARACTERS, create_app
 from helpers import imdb
-from helpers.download import sha256_of
+from helpers.files import sha256_of
 from helpers.paths import REPO_ROOT
 
 CURL = (
