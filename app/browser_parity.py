@@ -13,7 +13,7 @@ import numpy as np
 from playwright.sync_api import Page, sync_playwright
 
 from app.model import SentimentModel
-from helpers import imdb, parity
+from helpers import batching, imdb, parity
 
 CHROMIUM_ADVICE = (
     "install Debian's chromium: `sudo apt-get install chromium` (`make test` does it as root)"
@@ -87,11 +87,11 @@ def app_page(base_url: str) -> Iterator[Page]:
 def score_in_page(page: Page, reviews: list[str]) -> list[dict]:
     """The browser's answers for reviews, each with its word ids (padding left out)."""
     answers = []
-    for start in range(0, len(reviews), CHUNK_REVIEWS):
+    for chunk in batching.batches(reviews, CHUNK_REVIEWS):
         answers += page.evaluate(
             """async (reviews) => (await sentimentApp.scoreInBrowser(reviews)).map(
                 (answer) => ({ ...answer, ids: answer.ids.filter((id) => id !== 0) }))""",
-            reviews[start : start + CHUNK_REVIEWS],
+            chunk,
         )
     return answers
 

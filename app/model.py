@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
-from helpers import devices, imdb, paths
+from helpers import batching, devices, imdb, paths
 from helpers.files import sha256_of
 
 MODEL_NAME = "review_sentiment.onnx"
@@ -78,11 +78,10 @@ class SentimentModel:
     def score(self, reviews: list[str]) -> list[Prediction]:
         """Clean, encode and score reviews, in runs of at most RUN_REVIEWS."""
         ids = imdb.encode(reviews, self.vocabulary, self.sequence_length)
-        logits = np.concatenate(
-            [
-                self.session.run(None, {self.input_name: ids[start : start + RUN_REVIEWS]})[0][:, 0]
-                for start in range(0, len(ids), RUN_REVIEWS)
-            ]
+        logits = batching.in_batches(
+            lambda batch: self.session.run(None, {self.input_name: batch})[0][:, 0],
+            ids,
+            RUN_REVIEWS,
         ).astype(np.float64)
         return [
             Prediction(

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from helpers import runtimes
+from helpers import batching
 
 
 @dataclass(frozen=True)
@@ -27,14 +27,16 @@ def run_in_batches(
 ) -> TimedRun:
     """Run predict over inputs in batches, concatenate its outputs and time the whole pass."""
     start = time.perf_counter()
-    outputs = np.concatenate(
-        [predict(inputs[i : i + batch_size]) for i in range(0, len(inputs), batch_size)]
-    )
+    outputs = batching.in_batches(predict, inputs, batch_size)
     return TimedRun(outputs=outputs, seconds=time.perf_counter() - start)
 
 
 def run_onnx_in_batches(onnx_path, inputs: np.ndarray, batch_size: int = 1000) -> TimedRun:
     """Run an ONNX file in ONNX Runtime on the CPU over inputs, fed to its one input, batch by batch."""
+    from helpers import (
+        runtimes,  # imported here: TimedRun travels to processes that never run a model
+    )
+
     return run_in_batches(runtimes.onnxruntime_predictor(onnx_path), inputs, batch_size)
 
 

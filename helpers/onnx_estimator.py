@@ -9,7 +9,7 @@ import onnxruntime as ort
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
-from helpers import devices, quiet
+from helpers import batching, devices, quiet
 
 ONNX_FLOAT = "tensor(float)"
 OPSET = 17
@@ -30,14 +30,10 @@ class _OnnxPredictor(RegressorMixin, BaseEstimator):
         X = self._checked(X)
         if not hasattr(self, "_session"):  # unpickled: sessions do not travel, the model's bytes do
             self._session = _session(self.onnx_bytes_)
-        batches = [
-            self._session.run(None, {self.input_name_: X[start : start + self.batch_size]})
-            for start in range(0, len(X), self.batch_size)
-        ]
-        return {
-            name: np.concatenate([batch[position] for batch in batches])
-            for position, name in enumerate(self.output_names_)
-        }
+        outputs = batching.in_batches(
+            lambda batch: self._session.run(None, {self.input_name_: batch}), X, self.batch_size
+        )
+        return dict(zip(self.output_names_, outputs, strict=True))
 
     def _load(self, onnx_bytes: bytes, X):
         """Open the model, read its input, outputs and metadata, and check that X fits the input."""

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from helpers import devices, mnist, paths
+from helpers import batching, devices, mnist, paths
 from helpers.files import atomic_write
 
 BATCH_SIZE = 128
@@ -21,8 +21,11 @@ def evaluate(model, images, labels, batch_size=1_000):
     model.eval()
     device = next(model.parameters()).device
     with torch.no_grad():
-        batches = [images[i : i + batch_size] for i in range(0, len(images), batch_size)]
-        logits = torch.cat([model(batch.to(device)).cpu() for batch in batches])
+        logits = torch.from_numpy(
+            batching.in_batches(
+                lambda batch: model(batch.to(device)).cpu().numpy(), images, batch_size
+            )
+        )
     accuracy = (logits.argmax(1) == labels).float().mean().item()
     return F.cross_entropy(logits, labels).item(), accuracy
 
@@ -33,8 +36,7 @@ def train_one_epoch(model, optimizer, scheduler, images, labels):
     device = next(model.parameters()).device
     order = torch.randperm(len(images))
     total_loss, correct = 0.0, 0
-    for start in range(0, len(images), BATCH_SIZE):
-        batch = order[start : start + BATCH_SIZE]
+    for batch in batching.batches(order, BATCH_SIZE):
         inputs = images[batch].to(device, memory_format=torch.channels_last)
         targets = labels[batch].to(device)
         logits = model(inputs)

@@ -10,7 +10,7 @@ from tokenizers import Tokenizer
 from torch import nn
 from tqdm import tqdm
 
-from helpers import devices
+from helpers import batching, devices
 from helpers.files import atomic_write, sha256_of
 from helpers.imdb import without_html_breaks
 
@@ -145,11 +145,8 @@ def predict(model: nn.Module, ids: np.ndarray, batch_size: int = 64) -> np.ndarr
     model.eval()
     device = next(model.parameters()).device
     with torch.no_grad():
-        return np.concatenate(
-            [
-                model(torch.from_numpy(ids[start : start + batch_size]).to(device)).cpu().numpy()
-                for start in range(0, len(ids), batch_size)
-            ]
+        return batching.in_batches(
+            lambda batch: model(torch.from_numpy(batch).to(device)).cpu().numpy(), ids, batch_size
         )
 
 
