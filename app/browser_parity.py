@@ -37,15 +37,6 @@ EDGE_CASES = (
 )
 
 
-def parity_reviews(texts: list[str], labels: np.ndarray, size: int, seed: int = 0) -> list[str]:
-    """Real test reviews: the size // 5 with the most varied non-ASCII characters, a balanced sample of the rest."""
-    varied = sorted(
-        range(len(texts)), key=lambda index: -len({c for c in texts[index] if ord(c) > 127})
-    )[: size // 5]
-    sample = imdb.balanced_sample(labels, size - len(varied), seed, exclude=np.array(varied))
-    return [texts[index] for index in [*varied, *sample]]
-
-
 def features(reviews: list[str]) -> dict[str, int]:
     """How many reviews hold each kind of text the JavaScript port must treat as Python does."""
     patterns = {

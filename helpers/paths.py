@@ -35,11 +35,6 @@ def output_dir() -> Path:
     return Path(os.environ.get("COURSE_OUTPUT_DIR", REPO_ROOT))
 
 
-def writes_into_repository() -> bool:
-    """True when runs write into the repository's own artifacts and results (the default; make test does not)."""
-    return output_dir().resolve() == REPO_ROOT
-
-
 def artifacts_dir() -> Path:
     """Folder of exported models and converted graphs, created on demand."""
     path = output_dir() / "artifacts"

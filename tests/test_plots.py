@@ -16,9 +16,7 @@ def close_figures():
 
 
 def test_show_images_titles_every_image_and_hides_spare_axes():
-    figure = plots.show_images(
-        np.zeros((7, 28, 28)), [str(i) for i in range(7)], columns=5, suptitle="S"
-    )
+    figure = plots.show_images(np.zeros((7, 28, 28)), [str(i) for i in range(7)], columns=5)
     titled = [axis.get_title() for axis in figure.axes if axis.get_title()]
     assert titled == [str(i) for i in range(7)]
     assert len(figure.axes) == 10
@@ -47,7 +45,7 @@ def test_learning_curves_plot_both_splits_per_metric():
 
 def test_confusion_matrix_counts_cells():
     figure = plots.plot_confusion_matrix(
-        np.array([0, 0, 1, 1, 1]), np.array([0, 1, 1, 1, 0]), ["n", "p"], title="t"
+        np.array([0, 0, 1, 1, 1]), np.array([0, 1, 1, 1, 0]), ["n", "p"]
     )
     texts = [text.get_text() for text in figure.axes[0].texts]
     assert texts == ["1", "1", "1", "2"]
@@ -79,7 +77,7 @@ def test_learning_curves_without_accuracy_plot_the_loss_only():
 def test_price_history_shades_and_counts_each_period():
     days = pd.bdate_range("2024-01-01", periods=30)
     close = pd.Series(np.linspace(100, 130, 30), index=days)
-    figure = plots.plot_price_history(close, {"train": days[0], "test": days[20]}, title="t")
+    figure = plots.plot_price_history(close, {"train": days[0], "test": days[20]})
     labels = [text.get_text() for text in figure.axes[0].texts]
     assert labels == ["train\n20 days", "test\n10 days"]
     assert len(figure.axes[0].patches) == 2

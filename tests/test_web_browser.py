@@ -7,6 +7,7 @@ it reads the model `make chapters` wrote.
 import re
 import struct
 
+import numpy as np
 import pytest
 
 from app import browser_parity
@@ -15,6 +16,15 @@ from app.model import SentimentModel, model_files
 from helpers import imdb
 
 REAL_REVIEWS = 600
+
+
+def parity_reviews(texts: list[str], labels: np.ndarray, size: int, seed: int = 0) -> list[str]:
+    """Real test reviews: the size // 5 with the most varied non-ASCII characters, a balanced sample of the rest."""
+    varied = sorted(
+        range(len(texts)), key=lambda index: -len({c for c in texts[index] if ord(c) > 127})
+    )[: size // 5]
+    sample = imdb.balanced_sample(labels, size - len(varied), seed, exclude=np.array(varied))
+    return [texts[index] for index in [*varied, *sample]]
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +46,7 @@ def page(model):
 
 def test_the_browser_feeds_the_model_the_same_ids_and_gets_the_same_logits(page, model):
     data = imdb.load_imdb()
-    real = browser_parity.parity_reviews(data.test_texts, data.test_labels, REAL_REVIEWS)
+    real = parity_reviews(data.test_texts, data.test_labels, REAL_REVIEWS)
     reviews = real + list(browser_parity.EDGE_CASES)
     assert len(set(real)) == REAL_REVIEWS and set(real) <= set(data.test_texts)
     assert all(count > 0 for count in browser_parity.features(reviews).values())
