@@ -191,16 +191,20 @@ def run_verdict(
         log=verdict_dir / "verdict.log",
         user=user,
     )
+    unreadable = ""
     try:
         verdict = json.loads((verdict_dir / "verdict.json").read_text())
-    except (OSError, ValueError):
+    except (OSError, ValueError) as error:
         verdict = {"exercises": {}, "notes": []}
+        unreadable = f"the checks left no readable verdict ({type(error).__name__}), so every exercise scores 0"
     if outcome.timed_out:
         verdict["notes"].append(
             f"the checks ran longer than {VERDICT_TIMEOUT} s; unfinished ones score 0"
         )
     elif outcome.returncode != 0:
         verdict["notes"].append("the checks stopped with an error: see verdict.log")
+    elif unreadable:
+        verdict["notes"].append(unreadable)
     return verdict
 
 

@@ -3,6 +3,7 @@
 import html
 import shutil
 import subprocess
+import warnings
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
@@ -99,10 +100,17 @@ def _shape(value: onnx.ValueInfoProto) -> str | None:
 
 
 def _known_shapes(model: onnx.ModelProto) -> dict[str, str]:
-    """Shape text of each intermediate and output tensor from shape inference on a copy; {} if it fails."""
+    """Shape text of each intermediate and output from shape inference on a copy ({} and a warning if it fails)."""
     try:
         graph = onnx.shape_inference.infer_shapes(model).graph
-    except (onnx.shape_inference.InferenceError, ValueError):
+    except (onnx.shape_inference.InferenceError, ValueError) as error:
+        first_line = (
+            str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        )
+        warnings.warn(
+            f"ONNX shape inference failed on this model ({first_line}), so the picture's arrows carry no shapes",
+            stacklevel=3,
+        )
         return {}
     values = [*graph.value_info, *graph.output]
     return {value.name: text for value in values if (text := _shape(value)) is not None}

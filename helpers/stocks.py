@@ -108,7 +108,13 @@ def load_prices(
     cached = data_dir() / "stocks" / f"{ticker}_{start}_{end}.csv"
     if cached.exists() and not refresh:
         return PriceHistory(ticker, read_cached_prices(cached, ticker), FROM_CACHE)
-    prices = validate_prices(download_prices(ticker, start, end), ticker)
+    downloaded = download_prices(ticker, start, end)
+    if downloaded.empty:
+        raise DatasetError(
+            f"no prices for {ticker!r}: Yahoo Finance returned an empty table. Check the symbol "
+            "(for example 'AAPL') and the dates; offline, use the snapshot: stocks.load_prices()"
+        )
+    prices = validate_prices(downloaded, ticker)
     with atomic_write(cached) as out:
         out.write(prices.to_csv().encode())
     return PriceHistory(ticker, prices, FROM_YAHOO)
@@ -171,10 +177,7 @@ def read_cached_prices(path, ticker: str) -> pd.DataFrame:
 def validate_prices(frame: pd.DataFrame, ticker: str) -> pd.DataFrame:
     """Daily bars in yfinance's schema, sorted, complete and plausible, or a DatasetError saying what is wrong."""
     if not isinstance(frame, pd.DataFrame) or frame.empty:
-        raise DatasetError(
-            f"no prices for {ticker!r}: Yahoo Finance returned an empty table. Check the symbol "
-            "(for example 'AAPL') and the dates; offline, use the snapshot: stocks.load_prices()"
-        )
+        raise DatasetError(f"no prices for {ticker!r}: the table of bars is empty")
     missing = [column for column in PRICE_COLUMNS if column not in frame.columns]
     if missing:
         raise DatasetError(f"{ticker} prices lack columns {missing} (found {list(frame.columns)})")

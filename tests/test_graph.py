@@ -105,14 +105,17 @@ def test_dot_labels_edges_with_inferred_shapes(conv_chain: onnx.ModelProto) -> N
     assert len(conv_chain.graph.value_info) == 0  # inference ran on a copy
 
 
-def test_dot_leaves_edges_bare_when_inference_fails(
+def test_dot_leaves_edges_bare_and_says_why_when_inference_fails(
     conv_chain: onnx.ModelProto, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def fail(model: onnx.ModelProto) -> onnx.ModelProto:
         raise onnx.shape_inference.InferenceError("no shapes today")
 
     monkeypatch.setattr(onnx.shape_inference, "infer_shapes", fail)
-    dot = onnx_to_dot(conv_chain)
+    with pytest.warns(
+        UserWarning, match=r"shape inference failed on this model \(no shapes today\)"
+    ):
+        dot = onnx_to_dot(conv_chain)
     edges = [line for line in dot.splitlines() if "->" in line]
     assert len(edges) == 5 and not any("label" in edge for edge in edges)
     assert "<B>Gemm</B>" in dot

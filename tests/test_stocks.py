@@ -104,7 +104,7 @@ def test_network_failure_points_to_the_snapshot(monkeypatch):
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (lambda f: f.iloc[0:0], "empty table"),
+        (lambda f: f.iloc[0:0], "the table of bars is empty"),
         (lambda f: f.drop(columns=["Adj Close"]), r"lack columns \['Adj Close'\]"),
         (lambda f: f.reset_index(drop=True), "not indexed by date"),
         (lambda f: pd.concat([f, f.iloc[[2]]]).sort_index(), "repeat dates"),
@@ -135,6 +135,12 @@ def test_network_failure_points_to_the_snapshot(monkeypatch):
 def test_bad_prices_get_a_clear_error(change, message):
     with pytest.raises(DatasetError, match=message):
         stocks.validate_prices(change(bars()), "AAPL")
+
+
+def test_an_empty_table_not_from_yahoo_is_not_blamed_on_yahoo():
+    with pytest.raises(DatasetError) as refused:
+        stocks.validate_prices(bars().iloc[0:0], "AAPL")
+    assert "Yahoo" not in str(refused.value)
 
 
 def test_valid_prices_come_back_in_schema_order_and_types():
