@@ -5,8 +5,9 @@ import sys
 
 import uvicorn
 
-from app.model import ModelFilesError, SentimentModel, model_files
+from app.model import SentimentModel, model_files
 from app.server import create_app
+from helpers.files import ModelFilesError
 
 
 def main() -> int:

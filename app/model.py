@@ -7,7 +7,7 @@ import numpy as np
 import onnxruntime as ort
 
 from helpers import batching, devices, imdb, paths
-from helpers.files import sha256_of
+from helpers.files import ModelFilesError, sha256_of
 
 MODEL_NAME = "review_sentiment.onnx"
 PREPROCESSING_NAME = "review_sentiment_preprocessing.json"
@@ -17,10 +17,6 @@ MAKE_IT = (
 )
 VERSION_CHARACTERS = 12  # of the ONNX file's sha256
 RUN_REVIEWS = 1000  # at most per ONNX Runtime run: its LSTM overflows a size computation on ~25,000
-
-
-class ModelFilesError(RuntimeError):
-    """A file the app serves (chapter 2's model or preprocessing, onnxruntime-web) is missing or unusable."""
 
 
 @dataclass(frozen=True)

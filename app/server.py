@@ -13,8 +13,9 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from app.batching import MicroBatcher
-from app.model import ModelFilesError, SentimentModel
+from app.model import SentimentModel
 from helpers import paths
+from helpers.files import ModelFilesError
 
 STATIC_DIR = Path(__file__).with_name("static")
 MAX_BODY_BYTES = 2_000_000

@@ -12,6 +12,10 @@ from typing import BinaryIO, TextIO
 CHUNK_BYTES = 1 << 20
 
 
+class ModelFilesError(RuntimeError):
+    """A model's files (weights, tokenizer, preprocessing) are missing or not the expected ones; says what to do."""
+
+
 def stream_digest(source: BinaryIO, sink: BinaryIO | None = None, algorithm: str = "sha256") -> str:
     """Copy source into sink (if given) in 1 MiB chunks and return the hex digest of the bytes."""
     digest = hashlib.new(algorithm)

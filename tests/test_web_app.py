@@ -20,10 +20,10 @@ from onnx import TensorProto, helper, numpy_helper
 
 from app.batching import MicroBatcher
 from app.local_server import free_port
-from app.model import MODEL_NAME, PREPROCESSING_NAME, ModelFilesError, SentimentModel
+from app.model import MODEL_NAME, PREPROCESSING_NAME, SentimentModel
 from app.server import MAX_BATCH_REVIEWS, MAX_BODY_BYTES, MAX_REVIEW_CHARACTERS, create_app
 from helpers import imdb
-from helpers.files import sha256_of
+from helpers.files import ModelFilesError, sha256_of
 from helpers.paths import REPO_ROOT
 
 CURL = (
