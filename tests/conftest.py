@@ -10,14 +10,14 @@ import onnx
 import pytest
 from onnx import TensorProto, helper
 
-from helpers.paths import REPO_ROOT, output_dir
-from helpers.results import (
+from helpers.budgets import (
     GRADING_BUDGET_SECONDS,
     grading_times_path,
     load_times,
     notebook_times_path,
     time_budget_report,
 )
+from helpers.paths import REPO_ROOT, output_dir
 
 
 def writes_into_repository() -> bool:
@@ -38,7 +38,7 @@ def pytest_terminal_summary(terminalreporter):
         return
     if notebook_times := load_times(notebook_times_path()):
         terminalreporter.write_sep(
-            "-", "seconds each notebook took, against its budget (helpers/results.py)"
+            "-", "seconds each notebook took, against its budget (helpers/budgets.py)"
         )
         terminalreporter.write_line(time_budget_report(notebook_times))
     if grading_times := load_times(grading_times_path()):

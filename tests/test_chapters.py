@@ -32,8 +32,8 @@ from grading.exercises import (
     student_path,
     tags,
 )
+from helpers.budgets import grading_times_path, save_notebook_time, save_time
 from helpers.paths import REPO_ROOT, artifacts_dir, results_dir
-from helpers.results import grading_times_path, save_notebook_time, save_time
 
 CHAPTERS = sorted((REPO_ROOT / "notebooks").glob("*.ipynb"))
 QUICKEST = REPO_ROOT / "notebooks" / "03_aapl_keras_to_scikit_learn.ipynb"

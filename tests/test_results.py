@@ -10,21 +10,19 @@ import pandas as pd
 import pytest
 
 from helpers import stocks
-from helpers.paths import REPO_ROOT
-from helpers.results import (
+from helpers.budgets import (
     BUDGET_SECONDS,
     CI_GOAL_SECONDS,
     CI_LIMIT_SECONDS,
     GRADING_BUDGET_SECONDS,
     OTHER_CI_BUDGET_SECONDS,
     ci_budget_seconds,
-    committed_results,
     load_notebook_times,
-    load_results,
     save_notebook_time,
-    save_results,
     time_budget_report,
 )
+from helpers.paths import REPO_ROOT
+from helpers.results import committed_results, load_results, save_results
 
 CHAPTERS = {
     "chapter1_mnist": REPO_ROOT / "notebooks" / "01_mnist_pytorch_to_tensorflow.ipynb",

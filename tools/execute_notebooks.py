@@ -9,7 +9,7 @@ import nbformat
 from nbclient import NotebookClient
 from nbconvert.preprocessors import CoalesceStreamsPreprocessor
 
-from helpers.results import save_notebook_time, time_budget_report
+from helpers.budgets import save_notebook_time, time_budget_report
 
 CELL_TIMEOUT = 3600  # seconds
 STYLER_ID = re.compile(r"(?<![\w-])T_[0-9a-f]{5}(?![0-9a-zA-Z])")  # pandas' random table id
