@@ -1,1 +1,24 @@
-"""Plumbing for the ONNX crossings course: data, plots, graphs, parity and results."""
+"""The course's plumbing, one job a module; the chapters import what they show.
+
+| module | holds | chapters |
+| --- | --- | --- |
+| `mnist`, `imdb`, `stocks` | the data sets, checksummed: loaders, splits, encodings | 1, 1b, 4; 2, 2b; 3 |
+| `download`, `files` | fetching from mirrors; atomic writes, sha256, ModelFilesError | all |
+| `features`, `feeds` | technical indicators; new daily bars as they arrive | 3 |
+| `forecasting` | walk-forward folds, benchmark forecasts, prediction intervals | 3 |
+| `models` | every chapter's model: digit CNN, review LSTM (Keras), review classifier | 1, 1b, 2, 2b, 4 |
+| `training` | the PyTorch training loops: the CNN's `fit`, the classifier's `fine_tune` | 1, 1b, 2b, 4 |
+| `transformer` | the pretrained MiniLM: files, tokenizer, preprocessing folder, predictions | 2b |
+| `onnx_estimator` | scikit-learn estimators that predict through ONNX Runtime | 3 |
+| `sklearn_onnx` | scikit-learn to ONNX, the course's estimators included | 3 |
+| `onnx_lstm` | ONNX's LSTM as torch.nn.LSTM, for onnx2torch | 2 |
+| `devices` | the hardware: PyTorch's device, ONNX Runtime's providers, the session builder | all |
+| `batching` | the one batch loop | all |
+| `benchmark`, `runtimes` | timing; each runtime's predict function, as its documentation advises | 1, 1b, 2b, 4 |
+| `parity`, `significance` | parity checks; differences with intervals and tests | all; 1b, 2b, 3 |
+| `divergence` | the first node where two runs of one model part ways | 4 |
+| `graph`, `layout`, `plots` | ONNX graph pictures and census; NCHW and NHWC; the chapters' figures | all |
+| `results`, `budgets` | the chapters' headline figures; time budgets and measured times | all |
+| `paths`, `quiet` | where files go; keeping libraries' chatter out of the chapters | all |
+| `reproducibility`, `source`, `install` | seeds; the course's code shown; a lone chapter's installs | all |
+"""

@@ -1,4 +1,4 @@
-"""The hardware each framework runs on, chosen in one place and read back from what actually runs.
+"""The hardware each framework runs on, and the one ONNX Runtime session builder: chosen in one place, read back.
 
 PyTorch trains on CUDA when it sees a GPU, on Apple's MPS on a Mac that has it, else on the CPU. ONNX Runtime is
 asked for its providers best first (a GPU, then the platform's accelerator, the CPU last), and a session reports

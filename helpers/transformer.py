@@ -1,4 +1,4 @@
-"""Chapter 2 bonus: the pretrained MiniLM encoder, found offline and verified, its tokenizer, and fine-tuning."""
+"""Chapter 2 bonus: the pretrained MiniLM encoder, found offline and verified, its tokenizer, and its predictions."""
 
 import json
 from pathlib import Path
