@@ -318,7 +318,7 @@ def test_an_attack_scores_only_what_it_solved(graded, student):
     assert graded[0][student].scores == {"mean": 1, "norm": 0}
 
 
-def test_attackers_left_no_process_behind():
+def test_attackers_left_no_process_behind(graded):
     running = subprocess.run(
         ["pgrep", "-f", f"sleep {SLEEPER}"], capture_output=True, text=True
     ).stdout

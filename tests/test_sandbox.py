@@ -3,6 +3,7 @@
 import ast
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -91,17 +92,32 @@ def test_no_network_no_other_processes_no_environment(contained):
 
 
 @pytest.mark.parametrize(
-    "code, limits",
+    "code, limits, stopped_by",
     [
-        ("while True:\n    pass", {"cpu_seconds": 2, "wall_seconds": 60}),
-        ("import time\ntime.sleep(60)", {"wall_seconds": 2}),
-        ("x = bytearray(3 * 2**30)", {"memory_bytes": 2**30}),
+        ("while True:\n    pass", {"cpu_seconds": 2, "wall_seconds": 60}, "cpu"),
+        ("import time\ntime.sleep(60)", {"wall_seconds": 2}, "wall"),
+        ("x = bytearray(3 * 2**30)", {"memory_bytes": 2**30}, "memory"),
     ],
 )
-def test_limits_stop_a_run(contained, code, limits):
+def test_limits_stop_a_run_and_it_is_the_limit_set_that_stops_it(
+    contained, code, limits, stopped_by
+):
     contain, _ = contained
-    outcome, _ = contain(code, **limits)
+    outcome, log = contain(code, **limits)
     assert outcome.returncode != 0 and outcome.seconds < 30
+    assert outcome.timed_out == (stopped_by == "wall"), outcome
+    if (
+        stopped_by == "cpu"
+    ):  # the kernel's signal for a spent CPU limit, as the shell reports it through bwrap
+        assert outcome.returncode in (
+            -signal.SIGXCPU,
+            128 + signal.SIGXCPU,
+            -signal.SIGKILL,
+            128 + signal.SIGKILL,
+        )
+        assert outcome.seconds < 10, "stopped by its CPU time, long before the wall limit"
+    if stopped_by == "memory":
+        assert "MemoryError" in log
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="becoming an ordinary user needs root")
