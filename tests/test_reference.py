@@ -1,0 +1,19 @@
+"""A reference run is reused only while everything it depends on is unchanged, sub-packages' files included."""
+
+from grading import reference
+
+
+def test_the_fingerprint_covers_every_file_of_the_course_packages(tmp_path, monkeypatch):
+    for name in ("helpers/a.py", "helpers/sub/deep/b.py", "grading/checks/c.py", "requirements.txt"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("x = 1\n")
+    chapter = tmp_path / "chapter.ipynb"
+    chapter.write_text("{}")
+    monkeypatch.setattr(reference, "REPO_ROOT", tmp_path)
+    before = reference.fingerprint(chapter, [])
+    assert reference.fingerprint(chapter, []) == before, "the same files give the same fingerprint"
+    (tmp_path / "helpers/sub/deep/b.py").write_text("x = 2\n")
+    changed = reference.fingerprint(chapter, [])
+    assert changed != before, "a module in a sub-package is part of the fingerprint"
+    (tmp_path / "grading/checks/new.py").write_text("")
+    assert reference.fingerprint(chapter, []) != changed, "so is a new module"
