@@ -4,7 +4,12 @@ from grading import reference
 
 
 def test_the_fingerprint_covers_every_file_of_the_course_packages(tmp_path, monkeypatch):
-    for name in ("helpers/a.py", "helpers/sub/deep/b.py", "grading/checks/c.py", "requirements.txt"):
+    for name in (
+        "helpers/a.py",
+        "helpers/sub/deep/b.py",
+        "grading/checks/c.py",
+        "requirements.txt",
+    ):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("x = 1\n")
     chapter = tmp_path / "chapter.ipynb"
