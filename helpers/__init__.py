@@ -6,9 +6,9 @@
 | `download`, `files` | fetching from mirrors; atomic writes, sha256, ModelFilesError | all |
 | `features`, `feeds` | technical indicators; new daily bars as they arrive | 3 |
 | `forecasting` | walk-forward folds, benchmark forecasts, prediction intervals | 3 |
-| `models` | every chapter's model: digit CNN, review LSTM (Keras), review classifier | 1, 1b, 2, 2b, 4 |
-| `training` | the PyTorch training loops: the CNN's `fit`, the classifier's `fine_tune` | 1, 1b, 2b, 4 |
-| `transformer` | the pretrained MiniLM: files, tokenizer, preprocessing folder, predictions | 2b |
+| `models` | the models two chapters share: the digit CNN, the review LSTM (Keras) | 1, 1b, 2, 2b, 4 |
+| `training` | the digit CNN's training loop (`fit`), shared by chapters 1, 1b and 4 | 1, 1b, 4 |
+| `transformer` | the pretrained MiniLM: files, tokenizer, the classifier, fine-tuning, predictions | 2b |
 | `onnx_estimator` | scikit-learn estimators that predict through ONNX Runtime | 3 |
 | `sklearn_onnx` | scikit-learn to ONNX, the course's estimators included | 3 |
 | `onnx_lstm` | ONNX's LSTM as torch.nn.LSTM, for onnx2torch | 2 |

@@ -1,9 +1,7 @@
-"""The chapters' models: chapter 1's digit CNN, chapter 2's review LSTM (Keras), chapter 2 bonus's review classifier."""
+"""The chapters' models that their bonus notebooks train again: chapter 1's digit CNN, chapter 2's review LSTM."""
 
 import numpy as np
 from torch import nn
-
-BERT_PAD_ID = 0  # BERT's [PAD]: the review classifier derives its attention mask from it
 
 
 class DigitCNN(nn.Module):
@@ -58,29 +56,3 @@ def review_sentiment_lstm(initial_embeddings: np.ndarray, sequence_length: int, 
         metrics=[keras.metrics.BinaryAccuracy(name="accuracy", threshold=0.0)],
     )
     return model
-
-
-class ReviewClassifier(nn.Module):
-    """A pretrained encoder, the mean of its outputs over real tokens, one linear layer: ids in, a logit out."""
-
-    def __init__(self, encoder: nn.Module):
-        super().__init__()
-        self.encoder = encoder
-        self.dropout = nn.Dropout(0.1)
-        self.head = nn.Linear(encoder.config.hidden_size, 1)
-
-    def forward(self, input_ids):
-        real = (input_ids != BERT_PAD_ID).unsqueeze(-1)  # the attention mask, from the ids alone
-        states = self.encoder(input_ids=input_ids, attention_mask=real[..., 0].long())
-        weights = real.to(states.last_hidden_state.dtype)
-        pooled = (states.last_hidden_state * weights).sum(1) / weights.sum(1).clamp(min=1)
-        return self.head(self.dropout(pooled))  # the log odds that the review is positive
-
-
-def unfreeze_top_layers(model: ReviewClassifier, layers: int) -> int:
-    """Train only the encoder's top `layers` layers and the head (embeddings stay frozen); the trainable count."""
-    model.encoder.requires_grad_(False)
-    for layer in model.encoder.encoder.layer[len(model.encoder.encoder.layer) - layers :]:
-        layer.requires_grad_(True)
-    model.head.requires_grad_(True)
-    return sum(parameter.numel() for parameter in model.parameters() if parameter.requires_grad)

@@ -1,5 +1,4 @@
-"""The PyTorch training loops: chapter 1's CNN (fit, shared with its bonus and chapter 4) and chapter 2 bonus's
-fine-tuning of the pretrained review classifier (fine_tune)."""
+"""Training a PyTorch classifier on in-memory tensors: the loop chapter 1 and its bonus share."""
 
 import inspect
 import math
@@ -7,15 +6,12 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 import torch.nn.functional as F
-from torch import nn
 from tqdm import tqdm
 
 from helpers import batching, devices, mnist, paths
 from helpers.files import atomic_write
-from helpers.models import BERT_PAD_ID
 
 BATCH_SIZE = 128
 
@@ -101,83 +97,3 @@ def load_trained(model, path: Path) -> tuple[dict, float]:
     kept = torch.load(path, weights_only=True)
     model.load_state_dict(kept["weights"])
     return kept["history"], kept["seconds"]
-
-
-def _loss_and_accuracy(logits: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
-    """Binary cross-entropy and accuracy of logits (N, 1) against 0/1 labels."""
-    logit = logits[:, 0].astype(np.float64)
-    # -log sigmoid(logit) for positives, -log(1 - sigmoid(logit)) for negatives, computed without overflow
-    loss = np.mean(np.logaddexp(0, -logit) * labels + np.logaddexp(0, logit) * (1 - labels))
-    return float(loss), float(((logit >= 0) == labels).mean())
-
-
-def fine_tune(
-    model, train, validation=None, *, epochs, max_lr, batch_size=16, checks_per_epoch=2, device=None
-):
-    """AdamW, one-cycle learning rate, batches cut to their longest review; losses and accuracies as it goes.
-
-    train and validation are (ids, labels) pairs; the history records the training batches' mean loss and
-    accuracy since the last check and, with validation, its loss and accuracy, checks_per_epoch times an epoch.
-    It trains on a device (devices.torch_device() by default) and hands the model back on the CPU.
-    """
-    from helpers.transformer import predict  # imported here: chapter 1 needs no tokenizer
-
-    ids, labels = train
-    device = devices.torch_device() if device is None else device
-    model.to(device)
-    trainable = [parameter for parameter in model.parameters() if parameter.requires_grad]
-    optimizer = torch.optim.AdamW(trainable, lr=max_lr, weight_decay=0.01)
-    steps = -(-len(ids) // batch_size)
-    scheduler = torch.optim.lr_scheduler.OneCycleLR(
-        optimizer, max_lr=max_lr, total_steps=epochs * steps, pct_start=0.1
-    )
-    check_after = {round(steps * k / checks_per_epoch) - 1 for k in range(1, checks_per_epoch + 1)}
-    history = {"epoch": [], "train_loss": [], "train_accuracy": []}
-    if validation is not None:
-        history |= {"val_loss": [], "val_accuracy": []}
-    progress = tqdm(
-        total=epochs * len(ids),
-        desc="Fine-tuning",
-        unit=" reviews",
-        mininterval=10,
-        file=sys.stdout,
-    )
-    for epoch in range(epochs):
-        order = torch.randperm(len(ids)).numpy()
-        seen_logits, seen_labels = [], []
-        model.train()
-        for step in range(steps):
-            chosen = order[step * batch_size : (step + 1) * batch_size]
-            batch = ids[chosen]
-            longest = int((batch != BERT_PAD_ID).sum(1).max())
-            logits = model(torch.from_numpy(batch[:, :longest]).to(device))
-            targets = torch.from_numpy(labels[chosen].astype(np.float32)).unsqueeze(1).to(device)
-            loss = nn.functional.binary_cross_entropy_with_logits(logits, targets)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            scheduler.step()
-            seen_logits.append(logits.detach().cpu().numpy())
-            seen_labels.append(labels[chosen])
-            progress.update(len(chosen))
-            if step in check_after:
-                history["epoch"].append(epoch + (step + 1) / steps)
-                train_loss, train_accuracy = _loss_and_accuracy(
-                    np.concatenate(seen_logits), np.concatenate(seen_labels)
-                )
-                history["train_loss"].append(train_loss)
-                history["train_accuracy"].append(train_accuracy)
-                seen_logits, seen_labels = [], []
-                if validation is not None:
-                    val_loss, val_accuracy = _loss_and_accuracy(
-                        predict(model, validation[0]), validation[1]
-                    )
-                    history["val_loss"].append(val_loss)
-                    history["val_accuracy"].append(val_accuracy)
-                    progress.set_postfix(
-                        loss=f"{train_loss:.3f}", val_accuracy=f"{val_accuracy:.2%}"
-                    )
-                model.train()
-    progress.close()
-    model.to("cpu")
-    return history

@@ -9,7 +9,7 @@ import pytest
 import torch
 import transformers
 
-from helpers import models, training, transformer
+from helpers import transformer
 from helpers.files import ModelFilesError, sha256_of
 
 
@@ -30,7 +30,7 @@ def tiny_classifier():
         intermediate_size=32,
         max_position_embeddings=32,
     )
-    return models.ReviewClassifier(transformers.BertModel(config))
+    return transformer.ReviewClassifier(transformers.BertModel(config))
 
 
 def test_the_packaged_model_is_found_and_its_files_match_their_checksums():
@@ -67,10 +67,10 @@ def test_a_damaged_model_file_is_refused_with_the_reinstall_command(tmp_path, mo
 
 def test_short_reviews_are_wrapped_and_post_padded_without_html_breaks(tokenizer):
     ids = transformer.head_and_tail_ids(tokenizer, ["A fine film.<br /><br />Really!", ""], 12, 4)
-    tokens = [tokenizer.id_to_token(i) for i in ids[0] if i != models.BERT_PAD_ID]
+    tokens = [tokenizer.id_to_token(i) for i in ids[0] if i != transformer.BERT_PAD_ID]
     assert tokens == ["[CLS]", "a", "fine", "film", ".", "really", "!", "[SEP]"]
     assert ids.dtype == np.int64 and ids.shape == (2, 12)
-    assert ids[0, len(tokens) :].tolist() == [models.BERT_PAD_ID] * (12 - len(tokens))
+    assert ids[0, len(tokens) :].tolist() == [transformer.BERT_PAD_ID] * (12 - len(tokens))
     assert [tokenizer.id_to_token(i) for i in ids[1, :2]] == ["[CLS]", "[SEP]"]
 
 
@@ -116,7 +116,7 @@ def test_the_classifier_ignores_padding_because_it_masks_it_from_the_ids(tiny_cl
 
 
 def test_unfreezing_trains_the_top_layers_and_the_head_only(tiny_classifier):
-    trainable = models.unfreeze_top_layers(tiny_classifier, layers=1)
+    trainable = transformer.unfreeze_top_layers(tiny_classifier, layers=1)
     top, bottom = tiny_classifier.encoder.encoder.layer[1], tiny_classifier.encoder.encoder.layer[0]
     assert all(p.requires_grad for p in top.parameters())
     assert not any(p.requires_grad for p in bottom.parameters())
@@ -133,9 +133,9 @@ def test_fine_tuning_learns_a_separable_task_and_records_its_checks(tiny_classif
     ids[:, 1:6] = rng.integers(10, 40, (64, 5))
     ids[:, 6] = np.where(labels == 1, 5, 6)  # the word that decides
     ids[::3, 7] = 0  # some reviews shorter: padding
-    models.unfreeze_top_layers(tiny_classifier, layers=2)
+    transformer.unfreeze_top_layers(tiny_classifier, layers=2)
     torch.manual_seed(0)
-    history = training.fine_tune(
+    history = transformer.fine_tune(
         tiny_classifier, (ids, labels), (ids, labels), epochs=8, max_lr=3e-3, batch_size=8
     )
     assert history["epoch"] == pytest.approx([0.5 * k for k in range(1, 17)])
@@ -145,5 +145,5 @@ def test_fine_tuning_learns_a_separable_task_and_records_its_checks(tiny_classif
     )
     logits = transformer.predict(tiny_classifier, ids, batch_size=10)
     assert logits.shape == (64, 1) and ((logits[:, 0] >= 0) == labels).all()
-    without = training.fine_tune(tiny_classifier, (ids, labels), epochs=1, max_lr=1e-4)
+    without = transformer.fine_tune(tiny_classifier, (ids, labels), epochs=1, max_lr=1e-4)
     assert set(without) == {"epoch", "train_loss", "train_accuracy"}

@@ -90,13 +90,13 @@ def cnn_parity(
     return lines
 
 
-def review_classifier() -> models.ReviewClassifier:
+def review_classifier() -> transformer.ReviewClassifier:
     """MiniLM with the course's head: pretrained when its package is installed, else newly initialised."""
     from transformers import AutoConfig, AutoModel
 
     try:
         folder = transformer.pretrained_folder()
-        return models.ReviewClassifier(AutoModel.from_pretrained(folder))
+        return transformer.ReviewClassifier(AutoModel.from_pretrained(folder))
     except transformer.ModelFilesError:
         config = AutoConfig.for_model(
             "bert",
@@ -105,21 +105,21 @@ def review_classifier() -> models.ReviewClassifier:
             num_attention_heads=12,
             intermediate_size=1536,
         )
-        return models.ReviewClassifier(AutoModel.from_config(config))
+        return transformer.ReviewClassifier(AutoModel.from_config(config))
 
 
 def fine_tuning_step_time(device: torch.device, steps: int) -> str:
     """Seconds a fine-tuning step takes on device (two layers and the head trained, as chapter 2's bonus does)."""
     reproducibility.seed_everything(SEED)
     model = review_classifier()
-    models.unfreeze_top_layers(model, 2)
+    transformer.unfreeze_top_layers(model, 2)
     generator = np.random.default_rng(SEED)
     ids = generator.integers(
         1_000, 30_000, (steps * REVIEWS_A_BATCH, TOKENS_A_REVIEW), dtype=np.int64
     )
     labels = generator.integers(0, 2, steps * REVIEWS_A_BATCH)
     started = time.perf_counter()
-    training.fine_tune(
+    transformer.fine_tune(
         model, (ids, labels), epochs=1, max_lr=1e-4, batch_size=REVIEWS_A_BATCH, device=device
     )
     seconds = time.perf_counter() - started
