@@ -14,8 +14,8 @@ from grading.assembly import (
 )
 from grading.execution import Batch, GradingError, execute, module_copy, run_verdict
 from grading.exercises import SOLUTION, checks, code_by_exercise
+from grading.nbval_report import UnreadableReport, failed_cells
 from grading.reference import fingerprint
-from grading.report import UnreadableReport, failed_cells
 from grading.tables import table_cell
 
 

@@ -13,8 +13,8 @@ from pathlib import Path
 from types import ModuleType
 
 from grading.answers import read_answers
+from grading.nbval_report import UnreadableReport, failed_cells
 from grading.reference import load_values
-from grading.report import UnreadableReport, failed_cells
 from helpers.files import atomic_write_text
 
 MAX_MESSAGE = 500
