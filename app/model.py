@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
-from helpers import batching, devices, imdb, paths
+from helpers import batching, imdb, paths, runtimes
 from helpers.files import ModelFilesError, sha256_of
 
 MODEL_NAME = "review_sentiment.onnx"
@@ -54,7 +54,7 @@ class SentimentModel:
         # idle ONNX Runtime threads sleep instead of spinning: between runs the web server needs the cores
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
-            self.session = devices.inference_session(str(onnx_path), options)
+            self.session = runtimes.inference_session(str(onnx_path), options)
         # ONNX Runtime raises exception types of its own for files it cannot read
         except Exception as error:
             raise ModelFilesError(

@@ -12,9 +12,10 @@
 | `onnx_estimator` | scikit-learn estimators that predict through ONNX Runtime | 3 |
 | `sklearn_onnx` | scikit-learn to ONNX, the course's estimators included | 3 |
 | `onnx_lstm` | ONNX's LSTM as torch.nn.LSTM, for onnx2torch | 2 |
-| `devices` | the hardware: PyTorch's device, ONNX Runtime's providers, the session builder | all |
+| `devices` | the hardware: PyTorch's device, TensorFlow's GPUs, float32 kept exact, the hardware line | all |
 | `batching` | the one batch loop | all |
-| `benchmark`, `runtimes` | timing; each runtime's predict function, as its documentation advises | 1, 1b, 2b, 4 |
+| `runtimes` | ONNX Runtime's providers and the session builder; each runtime's predict function | all |
+| `benchmark` | timing runs of predict functions | 1, 1b, 2b, 4 |
 | `parity`, `significance` | parity checks; differences with intervals and tests | all; 1b, 2b, 3 |
 | `divergence` | the first node where two runs of one model part ways | 4 |
 | `graph`, `layout`, `plots` | ONNX graph pictures and census; NCHW and NHWC; the chapters' figures | all |

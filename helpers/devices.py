@@ -1,8 +1,7 @@
-"""The hardware each framework runs on, and the one ONNX Runtime session builder: chosen in one place, read back.
+"""The hardware each framework runs on: chosen in one place, read back, said in one line.
 
-PyTorch trains on CUDA when it sees a GPU, on Apple's MPS on a Mac that has it, else on the CPU. ONNX Runtime is
-asked for its providers best first (a GPU, then the platform's accelerator, the CPU last), and a session reports
-the providers it really uses: a provider that is listed but cannot start falls back to the next one, visibly.
+PyTorch trains on CUDA when it sees a GPU, on Apple's MPS on a Mac that has it, else on the CPU; TensorFlow uses
+the GPUs it sees; ONNX Runtime's providers are picked by `runtimes.inference_session`, which reads them back.
 `python -m helpers.devices` prints what this machine's builds can use.
 """
 
@@ -13,18 +12,10 @@ from typing import TYPE_CHECKING
 import onnx
 import onnxruntime as ort
 
-from helpers import quiet
+from helpers import quiet, runtimes
 
 if TYPE_CHECKING:
     import torch
-
-CPU = "CPUExecutionProvider"
-CUDA = "CUDAExecutionProvider"
-# ONNX Runtime's providers in the order a learner wants them; each exists only in its own build of the package
-# (onnxruntime-gpu for CUDA, the macOS wheel for CoreML, onnxruntime-directml for DirectML on Windows).
-PROVIDER_ORDER = (CUDA, "CoreMLExecutionProvider", "DmlExecutionProvider", CPU)
-# ONNX Runtime's CUDA provider multiplies float32 as TF32 on recent GPUs unless told not to (see keep_float32_exact)
-PROVIDER_OPTIONS = {CUDA: {"use_tf32": "0"}}
 
 
 def torch_device() -> "torch.device":
@@ -36,47 +27,6 @@ def torch_device() -> "torch.device":
     if torch.backends.mps.is_available():
         return torch.device("mps")
     return torch.device("cpu")
-
-
-def preferred_providers(available: Sequence[str] | None = None) -> list[str]:
-    """The providers to ask ONNX Runtime for, best first, among those its build has (the CPU always last)."""
-    available = ort.get_available_providers() if available is None else available
-    return [
-        provider for provider in PROVIDER_ORDER if provider in available and provider != CPU
-    ] + [CPU]
-
-
-def inference_session(
-    model, options: ort.SessionOptions | None = None, providers: Sequence[str] | None = None
-) -> ort.InferenceSession:
-    """A session (on a path or a model's bytes) on the first provider that really starts, saying when one does not.
-
-    ONNX Runtime falls back to the CPU without an error when a GPU provider's libraries or device are missing;
-    the session's own list of providers shows it, so each one is read back before it is trusted.
-    """
-    *accelerators, last = preferred_providers() if providers is None else providers
-    for provider in accelerators:
-        try:
-            if provider == CUDA:
-                ort.preload_dlls()  # the CUDA and cuDNN libraries that onnxruntime-gpu[cuda,cudnn] installed
-            asked = [(provider, PROVIDER_OPTIONS.get(provider, {})), CPU]
-            session = ort.InferenceSession(model, options, providers=asked)
-        except Exception as error:  # ONNX Runtime's own exception types
-            print(
-                f"ONNX Runtime could not start {provider}: {str(error).strip() or type(error).__name__}"
-            )
-            continue
-        if provider in session.get_providers():
-            return session
-        print(
-            f"ONNX Runtime was asked for {provider} and fell back to {', '.join(session.get_providers())}"
-        )
-    return ort.InferenceSession(model, options, providers=[last])
-
-
-def used_providers(session: ort.InferenceSession) -> list[str]:
-    """The providers a session actually runs on, as it reports them (the CPU also takes what a GPU cannot)."""
-    return session.get_providers()
 
 
 def tensorflow_gpus() -> list[str]:
@@ -112,7 +62,7 @@ def hardware_line(
         parts.append(f"PyTorch trains on {torch_device_name(pytorch)}")
     if tensorflow:
         parts.append(f"TensorFlow on {', '.join(tensorflow_gpus()) or 'the CPU'}")
-    for providers in dict.fromkeys(tuple(used_providers(session)) for session in sessions):
+    for providers in dict.fromkeys(tuple(runtimes.used_providers(session)) for session in sessions):
         parts.append(f"ONNX Runtime on {', '.join(providers)}")
     return "Hardware: " + "; ".join(parts)
 
@@ -207,11 +157,11 @@ def report() -> list[str]:
             "onnxruntime and onnxruntime-gpu are both installed and share one import: "
             "uninstall both, then install the one you want"
         )
-    session = inference_session(identity_model())
+    session = runtimes.inference_session(identity_model())
     lines.append(
         f"ONNX Runtime {ort.__version__} ({', '.join(packages)}): its build has "
         f"{', '.join(ort.get_available_providers())}; a session asks for "
-        f"{', '.join(preferred_providers())} and runs on {', '.join(used_providers(session))}"
+        f"{', '.join(runtimes.preferred_providers())} and runs on {', '.join(runtimes.used_providers(session))}"
     )
     try:
         gpus = tensorflow_gpus()

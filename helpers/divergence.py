@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 
-from helpers import devices, graph, quiet
+from helpers import graph, quiet, runtimes
 
 # Float32 runs of one graph by two implementations agree to about 1e-6 of a tensor's scale; 1e-4 leaves room
 # for the longer sums of a big layer, and is still far below what a wrong constant or layout does.
@@ -98,8 +98,8 @@ def runtime_outputs(
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
     options.log_severity_level = 3  # errors only: exposing tensors makes it note unused ones
-    session = devices.inference_session(
-        exposed.SerializeToString(), options, providers=[devices.CPU]
+    session = runtimes.inference_session(
+        exposed.SerializeToString(), options, providers=[runtimes.CPU]
     )
     names = [output.name for output in session.get_outputs()]
     return dict(zip(names, session.run(names, dict(inputs)), strict=True))
@@ -112,7 +112,7 @@ def runtime_log(path) -> list[str]:
     options = ort.SessionOptions()
     options.log_severity_level = 0  # verbose
     with quiet.native_stderr_kept() as lines:
-        devices.inference_session(str(path), options, providers=[devices.CPU])
+        runtimes.inference_session(str(path), options, providers=[runtimes.CPU])
     return lines
 
 

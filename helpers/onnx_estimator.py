@@ -9,7 +9,7 @@ import onnxruntime as ort
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
-from helpers import batching, devices, quiet
+from helpers import batching, quiet, runtimes
 
 ONNX_FLOAT = "tensor(float)"
 OPSET = 17
@@ -165,4 +165,4 @@ def export_keras(model, sample_shape: tuple[int, ...], metadata: dict[str, str])
 
 def _session(onnx_bytes: bytes) -> ort.InferenceSession:
     """An ONNX Runtime session on a model held in memory, on the best provider this machine has."""
-    return devices.inference_session(onnx_bytes)
+    return runtimes.inference_session(onnx_bytes)

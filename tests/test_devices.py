@@ -11,21 +11,21 @@ import pytest
 import torch
 from launching import NOBODY, enterable_by_everyone
 
-from helpers import devices
+from helpers import devices, runtimes
 from helpers.paths import REPO_ROOT
 
-CUDA, COREML, DML, CPU = devices.PROVIDER_ORDER
+CUDA, COREML, DML, CPU = runtimes.PROVIDER_ORDER
 
 
 def test_providers_are_asked_for_best_first_and_the_cpu_always_last():
-    assert devices.preferred_providers([CPU, CUDA]) == [CUDA, CPU]
-    assert devices.preferred_providers([CPU, "AzureExecutionProvider", COREML]) == [COREML, CPU]
-    assert devices.preferred_providers([CPU]) == [CPU]
-    assert devices.preferred_providers([]) == [CPU]
+    assert runtimes.preferred_providers([CPU, CUDA]) == [CUDA, CPU]
+    assert runtimes.preferred_providers([CPU, "AzureExecutionProvider", COREML]) == [COREML, CPU]
+    assert runtimes.preferred_providers([CPU]) == [CPU]
+    assert runtimes.preferred_providers([]) == [CPU]
 
 
 def test_this_machine_has_the_cpu_build():
-    assert devices.preferred_providers() == [CPU]
+    assert runtimes.preferred_providers() == [CPU]
     assert devices.torch_device() == torch.device("cpu")
 
 
@@ -59,8 +59,8 @@ def fake_sessions(monkeypatch):
 
 def test_a_listed_gpu_that_starts_is_used(fake_sessions, capsys, monkeypatch):
     fake_sessions.cuda = "starts"
-    session = devices.inference_session(b"model", providers=[CUDA, CPU])
-    assert devices.used_providers(session) == [CUDA, CPU] and fake_sessions.asked == [[CUDA, CPU]]
+    session = runtimes.inference_session(b"model", providers=[CUDA, CPU])
+    assert runtimes.used_providers(session) == [CUDA, CPU] and fake_sessions.asked == [[CUDA, CPU]]
     assert capsys.readouterr().out == ""
     monkeypatch.setattr(torch.cuda, "get_device_name", lambda device: "NVIDIA H100")
     assert devices.hardware_line(pytorch=torch.device("cuda"), sessions=[session, session]) == (
@@ -79,14 +79,14 @@ def test_a_gpu_that_does_not_start_falls_back_to_the_cpu_and_says_so(
     fake_sessions, capsys, behaviour, said
 ):
     fake_sessions.cuda = behaviour
-    session = devices.inference_session(b"model", providers=[CUDA, CPU])
-    assert devices.used_providers(session) == [CPU]
+    session = runtimes.inference_session(b"model", providers=[CUDA, CPU])
+    assert runtimes.used_providers(session) == [CPU]
     assert said in capsys.readouterr().out
 
 
 def test_without_a_gpu_the_cpu_is_asked_for_alone(fake_sessions, capsys):
-    session = devices.inference_session(b"model", providers=[CPU])
-    assert fake_sessions.asked == [[CPU]] and devices.used_providers(session) == [CPU]
+    session = runtimes.inference_session(b"model", providers=[CPU])
+    assert fake_sessions.asked == [[CPU]] and runtimes.used_providers(session) == [CPU]
     assert capsys.readouterr().out == ""
 
 
@@ -94,7 +94,7 @@ def test_a_model_the_cpu_cannot_load_still_raises_the_runtimes_error(tmp_path):
     broken = tmp_path / "broken.onnx"
     broken.write_bytes(b"not a model")
     with pytest.raises(Exception, match="broken.onnx"):
-        devices.inference_session(str(broken))
+        runtimes.inference_session(str(broken))
 
 
 def test_pytorch_picks_cuda_then_mps_then_the_cpu(monkeypatch):
@@ -135,12 +135,12 @@ def test_the_cuda_provider_is_asked_for_full_float32(monkeypatch):
         ort, "InferenceSession", lambda model, options, providers: asked.append(providers) or 1 / 0
     )
     with pytest.raises(ZeroDivisionError):
-        devices.inference_session(b"model", providers=[CUDA, CPU])
+        runtimes.inference_session(b"model", providers=[CUDA, CPU])
     assert asked[0] == [(CUDA, {"use_tf32": "0"}), CPU]
 
 
 def test_the_hardware_line_on_this_machine_reads_the_cpu_everywhere():
-    session = devices.inference_session(devices.identity_model())
+    session = runtimes.inference_session(devices.identity_model())
     line = devices.hardware_line(
         pytorch=devices.torch_device(), tensorflow=True, sessions=[session]
     )

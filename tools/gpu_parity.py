@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from helpers import devices, mnist, models, parity, reproducibility, training, transformer
+from helpers import devices, mnist, models, parity, reproducibility, runtimes, training, transformer
 
 SEED = 2024
 REVIEWS_A_BATCH, TOKENS_A_REVIEW = 16, 256
@@ -67,7 +67,7 @@ def cnn_parity(
         external_data=False,
         verbose=False,
     )
-    session = devices.inference_session(str(onnx_path), providers=[devices.CPU])
+    session = runtimes.inference_session(str(onnx_path), providers=[runtimes.CPU])
     found = session.run(None, {"images": test_images.numpy()})[0]
     runs = [("float32 exact", pytorch_logits(model, test_images, device))]
     if device.type == "cuda":  # the same model with the GPU's TF32 allowed, for contrast

@@ -4,7 +4,7 @@ import numpy as np
 import onnx
 from onnx import numpy_helper
 
-from helpers import benchmark, devices, divergence, parity
+from helpers import benchmark, divergence, parity, runtimes
 
 PLANTED_FACTOR = (
     1.1  # one output channel's weights, 10% too large: accuracy hardly moves, parity breaks
@@ -56,7 +56,7 @@ def frozen_batch_thawed(any_batch_path, test_inputs, torch_logits, RTOL, ATOL):
         "save your repaired model and set any_batch_path to the file's path"
     )
     model = onnx.load(any_batch_path)
-    session = devices.inference_session(model.SerializeToString(), providers=[devices.CPU])
+    session = runtimes.inference_session(model.SerializeToString(), providers=[runtimes.CPU])
     for size in (1, 7):
         shape = session.run(None, {"images": test_inputs[:size]})[0].shape
         assert shape == (size, 10), f"at batch {size} it returns shape {shape}, not ({size}, 10)"
