@@ -1,4 +1,4 @@
-"""The runtimes chapter 1 and its bonus race: PyTorch channels-last, ONNX Runtime's levels, LiteRT at any batch."""
+"""ONNX Runtime's sessions on the best provider that starts, said aloud when one does not; each runtime's predict."""
 
 import numpy as np
 import onnx
@@ -7,6 +7,94 @@ import pytest
 import torch
 
 from helpers import models, runtimes
+
+CUDA, COREML, DML, CPU = runtimes.PROVIDER_ORDER
+
+
+def test_providers_are_asked_for_best_first_and_the_cpu_always_last():
+    assert runtimes.preferred_providers([CPU, CUDA]) == [CUDA, CPU]
+    assert runtimes.preferred_providers([CPU, "AzureExecutionProvider", COREML]) == [COREML, CPU]
+    assert runtimes.preferred_providers([CPU]) == [CPU]
+    assert runtimes.preferred_providers([]) == [CPU]
+
+
+def test_this_machine_has_the_cpu_build():
+    assert runtimes.preferred_providers() == [CPU]
+
+
+class FakeSession:
+    """An InferenceSession stand-in: CUDA starts, fails, or silently falls back to the CPU, as set."""
+
+    cuda = "starts"
+    asked: list[list[str]] = []
+
+    def __init__(self, model, options=None, providers=()):
+        providers = [
+            provider if isinstance(provider, str) else provider[0] for provider in providers
+        ]
+        FakeSession.asked.append(providers)
+        if providers[0] == CUDA and self.cuda == "fails":
+            raise RuntimeError("CUDA_PATH is set but CUDA wasn't able to be loaded")
+        falls_back = providers[0] == CUDA and self.cuda == "falls back"
+        self.providers = [CPU] if falls_back else list(providers)
+
+    def get_providers(self):
+        return self.providers
+
+
+@pytest.fixture
+def fake_sessions(monkeypatch):
+    monkeypatch.setattr(ort, "InferenceSession", FakeSession)
+    monkeypatch.setattr(ort, "preload_dlls", lambda: None)
+    FakeSession.asked = []
+    return FakeSession
+
+
+def test_a_listed_gpu_that_starts_is_used(fake_sessions, capsys):
+    fake_sessions.cuda = "starts"
+    session = runtimes.inference_session(b"model", providers=[CUDA, CPU])
+    assert runtimes.used_providers(session) == [CUDA, CPU] and fake_sessions.asked == [[CUDA, CPU]]
+    assert capsys.readouterr().out == ""
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "said"),
+    [
+        ("fails", "could not start CUDAExecutionProvider: CUDA_PATH is set"),
+        ("falls back", "was asked for CUDAExecutionProvider and fell back to CPUExecutionProvider"),
+    ],
+)
+def test_a_gpu_that_does_not_start_falls_back_to_the_cpu_and_says_so(
+    fake_sessions, capsys, behaviour, said
+):
+    fake_sessions.cuda = behaviour
+    session = runtimes.inference_session(b"model", providers=[CUDA, CPU])
+    assert runtimes.used_providers(session) == [CPU]
+    assert said in capsys.readouterr().out
+
+
+def test_without_a_gpu_the_cpu_is_asked_for_alone(fake_sessions, capsys):
+    session = runtimes.inference_session(b"model", providers=[CPU])
+    assert fake_sessions.asked == [[CPU]] and runtimes.used_providers(session) == [CPU]
+    assert capsys.readouterr().out == ""
+
+
+def test_a_model_the_cpu_cannot_load_still_raises_the_runtimes_error(tmp_path):
+    broken = tmp_path / "broken.onnx"
+    broken.write_bytes(b"not a model")
+    with pytest.raises(Exception, match="broken.onnx"):
+        runtimes.inference_session(str(broken))
+
+
+def test_the_cuda_provider_is_asked_for_full_float32(monkeypatch):
+    asked = []
+    monkeypatch.setattr(ort, "preload_dlls", lambda: None)
+    monkeypatch.setattr(
+        ort, "InferenceSession", lambda model, options, providers: asked.append(providers) or 1 / 0
+    )
+    with pytest.raises(ZeroDivisionError):
+        runtimes.inference_session(b"model", providers=[CUDA, CPU])
+    assert asked[0] == [(CUDA, {"use_tf32": "0"}), CPU]
 
 
 def test_pytorch_predictor_gives_the_models_logits_and_leaves_the_model_as_it_was():
