@@ -12,7 +12,7 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
-from app.batching import MicroBatcher
+from app.micro_batching import MicroBatcher
 from app.model import SentimentModel
 from helpers import paths
 from helpers.files import ModelFilesError
