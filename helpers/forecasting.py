@@ -114,10 +114,8 @@ def simulate_prices(like: pd.DataFrame, *, seed: int) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     log_returns = np.log(like["Close"]).diff().dropna().to_numpy()
     variance = log_returns.var()
-    persistence, reaction = (
-        0.97,
-        0.08,
-    )  # weights of yesterday's variance and yesterday's squared shock
+    # weights of yesterday's variance and yesterday's squared shock
+    persistence, reaction = 0.97, 0.08
     omega = variance * (1 - persistence)  # so that the long-run variance matches the real stock's
     returns, shock_variance = np.empty(len(like)), variance
     for day in range(len(like)):

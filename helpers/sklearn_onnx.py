@@ -9,10 +9,8 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 from helpers.onnx_estimator import OPSET, KerasOnnxRegressor, PrefitOnnxRegressor
 
-RECURRENT, SEQUENCE_LENS = (
-    ("LSTM", "GRU", "RNN"),
-    4,
-)  # ONNX's recurrent operators take sequence_lens 5th
+RECURRENT = ("LSTM", "GRU", "RNN")
+SEQUENCE_LENS = 4  # ONNX's recurrent operators take sequence_lens 5th
 
 
 class WindowFlattener(TransformerMixin, BaseEstimator):

