@@ -127,7 +127,8 @@ def test_the_documented_command_checks_one_notebook(tmp_path):
         capture_output=True,
         text=True,
         timeout=3600,
+        # the run writes into tmp_path, which keeps the committed results as they are
         env=os.environ | {"COURSE_OUTPUT_DIR": str(tmp_path)},
-    )  # keeps the committed results
+    )
     assert run.returncode == 0 and " passed" in run.stdout, run.stdout[-3000:]
     assert (tmp_path / "results" / "chapter3_aapl.json").is_file()

@@ -304,9 +304,8 @@ def test_the_readmes_command_runs_from_the_repository_root_on_relative_paths(as_
         r"\.venv/bin/python (-m helpers\.divergence GOOD\.onnx SUSPECT\.onnx .*)", readme
     )
     assert documented, "the README shows the divergence command"
-    folder = (
-        Path("_build") / "divergence-command"
-    )  # relative to the repository root, as a learner types paths
+    # relative to the repository root, as a learner types paths
+    folder = Path("_build") / "divergence-command"
     shutil.rmtree(REPO_ROOT / folder, ignore_errors=True)
     (REPO_ROOT / folder).mkdir(parents=True)
     onnx.save(chain(), REPO_ROOT / folder / "good.onnx")

@@ -87,9 +87,8 @@ def test_a_session_is_complete_only_after_four_pm_in_new_york(monkeypatch, clock
 
     def fake_download(ticker, start, end):
         calls.append((ticker, start, end))
-        return bars(
-            "2024-03-04", 3
-        )  # Yahoo serves the unfinished session too, as it does while it trades
+        # Yahoo serves the unfinished session too, as it does while it trades
+        return bars("2024-03-04", 3)
 
     monkeypatch.setattr(feeds, "download_prices", fake_download)
     feed = feeds.YahooFeed("AAPL", now=lambda: NEW_YORK_CLOCK[clock])

@@ -95,9 +95,8 @@ def shown_markdown(page: Page, address: str, notebook: Path) -> dict[int, str | 
     while True:
         time.sleep(0.5)  # the cells scrolled into view render
         for index, text in page.evaluate(SHOWN_MARKDOWN).items():
-            if len(text or "") >= len(
-                shown.get(int(index)) or ""
-            ):  # out of view, a cell shows less
+            # out of view, a cell shows less
+            if len(text or "") >= len(shown.get(int(index)) or ""):
                 shown[int(index)] = text
         if not page.evaluate(SCROLL_DOWN):
             return shown

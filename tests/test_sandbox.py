@@ -106,9 +106,8 @@ def test_limits_stop_a_run_and_it_is_the_limit_set_that_stops_it(
     outcome, log = contain(code, **limits)
     assert outcome.returncode != 0 and outcome.seconds < 30
     assert outcome.timed_out == (stopped_by == "wall"), outcome
-    if (
-        stopped_by == "cpu"
-    ):  # the kernel's signal for a spent CPU limit, as the shell reports it through bwrap
+    if stopped_by == "cpu":
+        # the kernel's signal for a spent CPU limit, as the shell reports it through bwrap
         assert outcome.returncode in (
             -signal.SIGXCPU,
             128 + signal.SIGXCPU,
