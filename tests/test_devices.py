@@ -1,4 +1,4 @@
-"""One place picks the hardware: the GPU first when it is there, the CPU otherwise, and a fallback is said aloud."""
+"""PyTorch's device picked in one place, float32 kept exact on a GPU, and the hardware said in one line."""
 
 import re
 import shutil
