@@ -33,9 +33,8 @@ def run_in_batches(
 
 def run_onnx_in_batches(onnx_path, inputs: np.ndarray, batch_size: int = 1000) -> TimedRun:
     """Run an ONNX file in ONNX Runtime on the CPU over inputs, fed to its one input, batch by batch."""
-    from helpers import (
-        runtimes,  # imported here: TimedRun travels to processes that never run a model
-    )
+    # imported here: TimedRun travels to processes that never run a model
+    from helpers import runtimes
 
     return run_in_batches(runtimes.onnxruntime_predictor(onnx_path), inputs, batch_size)
 
