@@ -21,11 +21,8 @@ def evaluate(model, images, labels, batch_size=1_000):
     model.eval()
     device = next(model.parameters()).device
     with torch.no_grad():
-        logits = torch.from_numpy(
-            batching.in_batches(
-                lambda batch: model(batch.to(device)).cpu().numpy(), images, batch_size
-            )
-        )
+        batches = batching.batches(images, batch_size)
+        logits = torch.cat([model(batch.to(device)).cpu() for batch in batches])
     accuracy = (logits.argmax(1) == labels).float().mean().item()
     return F.cross_entropy(logits, labels).item(), accuracy
 
