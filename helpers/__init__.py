@@ -23,3 +23,12 @@
 | `paths`, `quiet` | where files go; keeping libraries' chatter out of the chapters | all |
 | `reproducibility`, `source`, `install` | seeds; the course's code shown; a lone chapter's installs | all |
 """
+
+import importlib.util
+import sys
+
+# TensorFlow 2.20 and newer load their LLVM into the process's global symbols, and Triton (the GPU compiler that
+# CUDA builds of PyTorch bring) then crashes the process when it loads later (tensorflow/tensorflow#124205).
+# PyTorch loads Triton lazily, after the chapters' TensorFlow, so load it here first, where it is installed.
+if "tensorflow" not in sys.modules and importlib.util.find_spec("triton") is not None:
+    import triton  # noqa: F401

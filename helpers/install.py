@@ -19,7 +19,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 
 DISTRIBUTION = "onnx-crossings-helpers"
-PYTHONS = [(3, 11), (3, 12)]  # the versions every pin has wheels for
+PYTHONS = [(3, 12), (3, 13)]  # the versions every pin has wheels for
 PINS = "course"  # the extra that carries requirements.txt
 WITHOUT_DEPENDENCIES = (
     "converters"  # the extra that carries requirements-nodeps.txt, installed with --no-deps

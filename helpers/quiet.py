@@ -56,11 +56,13 @@ def slice_deprecation_ignored() -> Iterator[None]:
 
 @contextlib.contextmanager
 def python_chatter_hidden() -> Iterator[None]:
-    """Inside the block, drop Python log records below ERROR and what Python code prints; exceptions still raise."""
-    # ONNX Runtime's quantizer and transformer optimizer log advice and print shape-inference notes
+    """Inside the block, drop Python log records below ERROR and what Python code prints or draws as a progress bar
+    (sys.stdout and sys.stderr); exceptions still raise."""
+    # ONNX Runtime's quantizer and transformer optimizer log advice and print shape-inference notes; onnx2tf 2
+    # draws progress bars and prints timings whatever its non_verbose says
     logging.disable(logging.WARNING)
     try:
-        with contextlib.redirect_stdout(io.StringIO()):
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
             yield
     finally:
         logging.disable(logging.NOTSET)
