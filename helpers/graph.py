@@ -77,6 +77,27 @@ def operator_counts(model: onnx.ModelProto | str | Path) -> dict[str, int]:
     return dict(sorted(Counter(node.op_type for node in graph.node).items()))
 
 
+def interface(model: onnx.ModelProto | str | Path) -> dict[str, str]:
+    """What a file shows a caller, as text: its producer, opset, inputs and outputs (name, type, shape), operators."""
+    model = model if isinstance(model, onnx.ModelProto) else onnx.load(model)
+
+    def tensors(values: Iterable[onnx.ValueInfoProto]) -> str:
+        return ", ".join(
+            f"{value.name}: {onnx.helper.tensor_dtype_to_np_dtype(value.type.tensor_type.elem_type)}"
+            f" {_shape(value) or 'shape unknown'}"
+            for value in values
+        )
+
+    opset = next(entry.version for entry in model.opset_import if entry.domain in ("", "ai.onnx"))
+    return {
+        "producer": f"{model.producer_name} {model.producer_version}".strip(),
+        "opset": str(opset),
+        "inputs": tensors(graph_inputs(model)),
+        "outputs": tensors(model.graph.output),
+        "operators": ", ".join(f"{op} {count}" for op, count in operator_counts(model).items()),
+    }
+
+
 def _dims(dims: Iterable[int | str]) -> str:
     """Dimensions joined by ×, as in 32×1×3×3."""
     return "×".join(str(dim) for dim in dims)

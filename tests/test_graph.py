@@ -12,7 +12,14 @@ import pytest
 import torch
 from onnx import TensorProto, helper, numpy_helper
 
-from helpers.graph import OP_COLOURS, onnx_to_dot, open_in_netron, operator_counts, render_graph
+from helpers.graph import (
+    OP_COLOURS,
+    interface,
+    onnx_to_dot,
+    open_in_netron,
+    operator_counts,
+    render_graph,
+)
 
 needs_dot = pytest.mark.skipif(
     shutil.which("dot") is None, reason="Graphviz `dot` is not installed"
@@ -244,3 +251,15 @@ def test_operator_counts_of_a_model_and_of_its_file_agree(conv_chain: onnx.Model
         counts
     )
     assert operator_counts(tmp_path / "chain.onnx") == counts
+
+
+def test_interface_names_what_a_caller_sees(conv_chain: onnx.ModelProto, tmp_path):
+    conv_chain.producer_name, conv_chain.producer_version = "exporter", "1.0"
+    onnx.save(conv_chain, tmp_path / "chain.onnx")
+    assert interface(tmp_path / "chain.onnx") == {
+        "producer": "exporter 1.0",
+        "opset": "18",
+        "inputs": "images: float32 batch×1×8×8",
+        "outputs": "logits: float32 batch×10",
+        "operators": "Conv 1, Gemm 1, Relu 1, Reshape 1",
+    }
