@@ -8,6 +8,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 # present after `make gpu`: the environment follows requirements-gpu.lock instead of requirements.lock
 GPU := $(VENV)/.gpu
+LOCK = $(if $(wildcard $(GPU)),requirements-gpu.lock,requirements.lock)
 UV_VERSION := $(shell sed -n 's/^uv==\([0-9.]*\).*/\1/p' requirements.txt)
 DATA_PACKAGES := node_modules/.package-lock.json
 CHAPTERS := $(sort $(wildcard notebooks/*.ipynb))
@@ -16,7 +17,7 @@ PAGES := book/web_app.ipynb book/results.ipynb
 UV_COMPILE = $(BIN)/uv pip compile --quiet --universal --python-version 3.12 --generate-hashes --only-binary :all: \
   --index-url https://pypi.org/simple --custom-compile-command "make lock"
 
-.PHONY: course setup venv lock graphviz sandbox browser chapters web-app-figures students book test grade lone-notebook lab app gpu cpu clean
+.PHONY: course setup venv lock graphviz sandbox browser chapters web-app-figures students book test grade lone-notebook colab-runtime lab app gpu cpu clean
 
 ## course: install everything, run every chapter, render the book (warnings are errors)
 course: setup chapters students book
@@ -32,15 +33,14 @@ venv:
 	  && $$python tools/check_free_space.py $(VENV) $(VENV_GB) \
 	  && echo "$$python -m venv $(VENV)" && $$python -m venv $(VENV); }
 	@[ -x $(BIN)/uv ] || { echo "$(BIN)/python -m pip install uv==$(UV_VERSION)" \
-	  && $(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION); }
+	  && $(BIN)/python -m pip install --quiet uv==$(UV_VERSION); }
 
 # The environment becomes exactly the lock (uv pip sync adds, upgrades and removes), every file checked against its
 # hash, so a changed lock never leaves it half-upgraded. A failed install removes it, so the next run starts clean.
 # (Bytecode is compiled on purpose: where PYTHONDONTWRITEBYTECODE is set, as on CI's machine and in many
 # containers, no import writes bytecode later, and every kernel would compile its imports again.)
 $(INSTALLED): requirements.lock requirements-nodeps.lock requirements-gpu.lock pyproject.toml | venv
-	{ $(BIN)/uv pip sync --quiet --python $(BIN)/python --require-hashes --compile-bytecode \
-	    $(if $(wildcard $(GPU)),requirements-gpu.lock,requirements.lock) requirements-nodeps.lock \
+	{ $(BIN)/uv pip sync --quiet --python $(BIN)/python --require-hashes --compile-bytecode $(LOCK) requirements-nodeps.lock \
 	  && $(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps --compile-bytecode --editable . ; } \
 	  || { rm -rf $(VENV); echo "Installing the environment failed (see uv's message above); $(VENV) was removed."; exit 1; }
 	touch $@
@@ -104,12 +104,16 @@ grade: setup sandbox
 	@[ -n "$(SUBMISSIONS)" ] && [ -n "$(CHAPTER)" ] || { echo "usage: make grade SUBMISSIONS=<folder> CHAPTER=<notebooks/chapter.ipynb> [GRADES=grades] [JOBS=1] [SCHEDULER=tcp://host:8786]"; exit 2; }
 	$(BIN)/python -m grading $(SUBMISSIONS) --chapter $(CHAPTER) --out $(or $(GRADES),grades) --jobs $(or $(JOBS),1) $(if $(SCHEDULER),--scheduler $(SCHEDULER))
 
-## lone-notebook: run one chapter as a learner who opened it alone does (Colab's case): an empty folder outside the
-## repository, a new Python 3.13 with only JupyterLab, the set-up cell installing the course from this clone's HEAD,
-## e.g. make lone-notebook CHAPTER=notebooks/03_aapl_keras_to_scikit_learn.ipynb
+## lone-notebook: run one chapter as a learner who opens it in Colab does: an empty folder outside the repository, a
+## new Python 3.13 with Colab's versions of the chapter's packages (tools/colab/pip-freeze.txt), the set-up cell
+## installing the rest and the course from this clone's HEAD, e.g. make lone-notebook CHAPTER=notebooks/03_aapl_keras_to_scikit_learn.ipynb
 lone-notebook: setup
 	@[ -n "$(CHAPTER)" ] || { echo "usage: make lone-notebook CHAPTER=notebooks/<chapter>.ipynb"; exit 2; }
 	$(BIN)/python tools/run_lone_notebook.py $(CHAPTER)
+
+## colab-runtime: fetch Colab's published package list again (online) into tools/colab/pip-freeze.txt
+colab-runtime: setup
+	$(BIN)/python tools/colab_runtime.py refresh
 
 ## lab: open the chapters in JupyterLab on this machine (root, as in containers, is allowed); it prints the address
 ## (the repository is its root, so the chapters' links to the book's pages open too)

@@ -57,8 +57,34 @@ CHAPTER_PACKAGES = {
     "04_when_a_crossing_breaks": ARRAYS_AND_ONNX + PYTORCH + ONNX_TO_PYTORCH,
 }
 
-# A hosted runtime's own builds for its accelerator (Colab's CUDA PyTorch): kept when they are at least these.
-RUNTIME_BUILDS = {"torch": SpecifierSet(">=2.6"), "torchvision": SpecifierSet(">=0.21")}
+# What a hosted runtime already has is kept, not replaced, from these versions on: Colab's (tools/colab/pip-freeze.txt,
+# 2026-08-19), on which `make test` runs chapter 3 alone, and newer ones up to the pins, on which it runs every
+# chapter. Colab's PyTorch is its own build (for its GPU, or for the CPU). Older versions are replaced by the pins.
+KEPT_FROM = {
+    name: SpecifierSet(f">={version}")
+    for name, version in {
+        "numpy": "2.1.3",
+        "pandas": "2.2.3",
+        "matplotlib": "3.10.0",
+        "scikit-learn": "1.6.1",
+        "requests": "2.32.4",
+        "tqdm": "4.67.3",
+        "pooch": "1.9.0",
+        "protobuf": "5.29.6",
+        "psutil": "5.9.5",
+        "tensorflow": "2.20.0",
+        "tf-keras": "2.20.1",
+        "keras": "3.13.2",
+        "ml-dtypes": "0.6.0",
+        "h5py": "3.16.0",
+        "torch": "2.11.0",
+        "torchvision": "0.26.0",
+        "transformers": "5.15.0",
+        "tokenizers": "0.22.2",
+        "huggingface-hub": "1.27.0",
+        "safetensors": "0.8.0",
+    }.items()
+}
 
 # The first cell of every chapter; tools/sync_chapter_text.py fills in the fields from _config.yml.
 SETUP_CELL = """\
@@ -120,25 +146,29 @@ def installed_versions() -> dict[str, str]:
     }
 
 
+def keeps(pin: Requirement, version: str | None) -> bool:
+    """Whether the course keeps a runtime's own version of a pinned package: the pin's, or one from KEPT_FROM on."""
+    if version is None:
+        return False
+    name = canonicalize_name(pin.name)
+    return pin.specifier.contains(version, prereleases=True) or (
+        name in KEPT_FROM and KEPT_FROM[name].contains(version, prereleases=True)
+    )
+
+
 def missing(chapter: str) -> tuple[list[Requirement], dict[str, str]]:
-    """The pins a chapter needs that this Python lacks, and the runtime's own builds kept in their place."""
+    """The pins a chapter needs that this Python lacks, and the runtime's own versions kept in their place."""
     if chapter not in CHAPTER_PACKAGES:
         raise ValueError(f"No chapter {chapter!r}; the chapters are {', '.join(CHAPTER_PACKAGES)}")
     pins, _ = course_pins()
     versions = installed_versions()
     needed, kept = [], {}
     for name in CHAPTER_PACKAGES[chapter]:
-        pin, version = pins[name], versions.get(name)
-        if version is not None and pin.specifier.contains(version, prereleases=True):
-            continue
-        if (
-            version is not None
-            and name in RUNTIME_BUILDS
-            and RUNTIME_BUILDS[name].contains(version)
-        ):
+        version = versions.get(name)
+        if not keeps(pins[name], version):
+            needed.append(pins[name])
+        elif not pins[name].specifier.contains(version, prereleases=True):
             kept[name] = version
-            continue
-        needed.append(pin)
     return needed, kept
 
 
@@ -181,21 +211,38 @@ def install_missing(chapter: str) -> None:
     """Install the pins a chapter needs and this Python lacks; raise RestartNeeded if the kernel must restart."""
     needed, kept = missing(chapter)
     pins, without_dependencies = course_pins()
-    for name, version in kept.items():
-        print(f"Keeping this runtime's {name} {version} (the course pins {pins[name].specifier})")
+    if kept:
+        print(
+            "Keeping this runtime's "
+            + ", ".join(f"{name} {version}" for name, version in kept.items())
+            + " (the course runs on these as well as on its pins)"
+        )
     if not needed:
         return
     check_python()
+    before = installed_versions()
+    for pin in needed:
+        name = canonicalize_name(pin.name)
+        if name in before:
+            floor = f"{name}{KEPT_FROM[name]}" if name in KEPT_FROM else str(pin)
+            print(
+                f"Replacing this runtime's {name} {before[name]}: the course needs {floor}, so it installs {pin}."
+            )
     print(
         f"Installing the {len(needed)} packages this chapter needs, with their dependencies (a few minutes): "
         + ", ".join(str(pin) for pin in needed),
         flush=True,
     )
-    before = installed_versions()
     with tempfile.TemporaryDirectory() as folder:
+        # every pin, except that what the runtime has and the course keeps stays exactly as it is
         constraints = Path(folder) / "constraints.txt"
         constraints.write_text(
-            "".join(f"{name}{pin.specifier}\n" for name, pin in pins.items() if name not in kept)
+            "".join(
+                f"{name}=={before[name]}\n"
+                if keeps(pin, before.get(name))
+                else f"{name}{pin.specifier}\n"
+                for name, pin in pins.items()
+            )
         )
         with_dependencies = [
             str(pin) for pin in needed if canonicalize_name(pin.name) not in without_dependencies

@@ -1,6 +1,7 @@
 """helpers/install.py: what a chapter opened alone installs, and that it installs nothing where the course is."""
 
 import ast
+import runpy
 import subprocess
 import sys
 from importlib.metadata import packages_distributions
@@ -119,42 +120,62 @@ def test_nothing_is_installed_when_every_pin_is_in_place(monkeypatch, capsys):
     assert calls == [] and capsys.readouterr().out == ""
 
 
-def test_a_runtimes_own_torch_is_kept_when_recent_and_replaced_when_too_old(monkeypatch):
-    colab = everything_pinned() | {"torch": "2.9.0+cu126", "numpy": "2.0.2"}
+def test_a_runtimes_own_versions_are_kept_from_colabs_on_and_replaced_when_older(monkeypatch):
+    colab = everything_pinned() | {"torch": "2.11.0+cpu", "numpy": "2.1.3", "keras": "3.13.2"}
     fake_python(monkeypatch, colab)
     needed, kept = install.missing("01_mnist_pytorch_to_tensorflow")
-    assert [pin.name for pin in needed] == ["numpy"] and kept == {"torch": "2.9.0+cu126"}
-    old = everything_pinned() | {"torch": "2.1.0"}
+    assert needed == [] and kept == {"numpy": "2.1.3", "torch": "2.11.0+cpu", "keras": "3.13.2"}
+    old = everything_pinned() | {"torch": "2.1.0", "numpy": "1.26.4", "onnx": "1.16.0"}
     fake_python(monkeypatch, old)
     needed, kept = install.missing("01_mnist_pytorch_to_tensorflow")
-    assert [str(pin) for pin in needed] == [f"torch=={everything_pinned()['torch']}"]
+    pinned = everything_pinned()
+    assert [str(pin) for pin in needed] == [
+        f"{name}=={pinned[name]}" for name in ("numpy", "onnx", "torch")
+    ]
     assert kept == {}
 
 
-def test_what_is_missing_is_installed_under_the_pins_converters_without_dependencies(
+def test_what_is_missing_is_installed_under_the_pins_and_what_is_kept_stays_as_it_is(
     monkeypatch, capsys
 ):
     pinned = everything_pinned()
-    before = dict(pinned)
+    before = pinned | {"torch": "2.11.0", "numpy": "1.26.4"}
     del before["onnx2tf"], before["tensorflow"]
-    before["torch"] = "2.9.0"
-    calls = fake_python(monkeypatch, before, before, pinned | {"torch": "2.9.0"})
-    install.install_missing("01_mnist_pytorch_to_tensorflow")
+    after = pinned | {"torch": "2.11.0"}
+    calls = fake_python(monkeypatch, before, before, after)
+    with pytest.raises(install.RestartNeeded, match="numpy"):  # this process has imported NumPy
+        install.install_missing("01_mnist_pytorch_to_tensorflow")
     with_dependencies, alone = calls
-    assert with_dependencies[2:3] == [f"tensorflow=={pinned['tensorflow']}"]
-    constraints = with_dependencies[3].splitlines()
-    assert f"numpy=={pinned['numpy']}" in constraints and not any(
-        line.startswith("torch=") for line in constraints
-    )
+    assert with_dependencies[2:4] == [
+        f"numpy=={pinned['numpy']}",
+        f"tensorflow=={pinned['tensorflow']}",
+    ]
+    constraints = with_dependencies[4].splitlines()
+    assert f"numpy=={pinned['numpy']}" in constraints and "torch==2.11.0" in constraints
+    assert "uvicorn==" + pinned["uvicorn"] in constraints  # pip's constraints take no extras
     assert alone == ["--no-deps", f"onnx2tf=={pinned['onnx2tf']}"]
     printed = capsys.readouterr().out
-    assert f"Keeping this runtime's torch 2.9.0 (the course pins =={pinned['torch']})" in printed
-    installed = f"onnx2tf {pinned['onnx2tf']}, tensorflow {pinned['tensorflow']}"
-    assert f"Installed 2 packages: {installed}" in printed
+    assert "Keeping this runtime's torch 2.11.0 (the course runs on these" in printed
+    assert (
+        f"Replacing this runtime's numpy 1.26.4: the course needs numpy>=2.1.3, so it installs "
+        f"numpy=={pinned['numpy']}." in printed
+    )
+    installed = (
+        f"numpy {pinned['numpy']}, onnx2tf {pinned['onnx2tf']}, tensorflow {pinned['tensorflow']}"
+    )
+    assert f"Installed 3 packages: {installed}" in printed
+
+
+def test_what_is_kept_starts_at_colabs_published_versions():
+    """The Colab-runtime test (test_lone_notebook) then runs a chapter on exactly the oldest versions kept."""
+    colab_runtime = runpy.run_path(str(REPO_ROOT / "tools" / "colab_runtime.py"))
+    colab = colab_runtime["versions"](colab_runtime["LIST"].read_text())
+    floors = {name: str(floor) for name, floor in install.KEPT_FROM.items()}
+    assert floors == {name: f">={colab[name]}" for name in install.KEPT_FROM}
 
 
 def test_replacing_a_package_this_kernel_imported_asks_for_a_restart(monkeypatch):
-    before = everything_pinned() | {"numpy": "2.0.2"}
+    before = everything_pinned() | {"numpy": "2.0.2"}  # older than Colab's: replaced
     fake_python(monkeypatch, before, before, everything_pinned())
     with pytest.raises(install.RestartNeeded, match="numpy.*restart it"):
         install.install_missing("03_aapl_keras_to_scikit_learn")

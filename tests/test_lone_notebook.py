@@ -1,11 +1,13 @@
-"""A chapter opened alone runs: `make lone-notebook` executes chapter 3 in an empty folder, in a fresh Python 3.12.
+"""A chapter opened in Colab runs: `make lone-notebook` executes chapter 3 in an empty folder, in a runtime built as
+Colab's published package list describes it (Python 3.13, Colab's NumPy, TensorFlow, Keras, pandas, scikit-learn...).
 
-Chapter 3 is the cheaper chapter (about 3 minutes here: the environment, the set-up cell's install, the run);
-chapter 1's run, with PyTorch and TensorFlow, is measured by hand (README, "Opened alone").
+Chapter 3 is the cheaper chapter (about 3 minutes here: the runtime, the set-up cell's install, the run); the other
+chapters' runs, with PyTorch and TensorFlow, are measured by hand (README, "Opened alone").
 """
 
 import json
 import subprocess
+import sys
 from pathlib import Path
 
 from helpers.paths import REPO_ROOT
@@ -13,7 +15,7 @@ from helpers.paths import REPO_ROOT
 CHAPTER = REPO_ROOT / "notebooks" / "03_aapl_keras_to_scikit_learn.ipynb"
 
 
-def test_chapter_3_runs_alone_from_an_empty_folder_in_a_fresh_python():
+def test_chapter_3_runs_alone_in_colabs_runtime_keeping_its_packages():
     run = subprocess.run(
         ["make", "lone-notebook", f"CHAPTER={CHAPTER.relative_to(REPO_ROOT)}"],  # as the book says
         cwd=REPO_ROOT,
@@ -30,4 +32,35 @@ def test_chapter_3_runs_alone_from_an_empty_folder_in_a_fresh_python():
     assert times["setup_cell_s"] > 5, (
         "the set-up cell installed nothing, so the environment was not fresh"
     )
+    assert "tensorflow" in times["runtime_packages"], "Colab's TensorFlow"
+    assert times["after_run"] == times["runtime_packages"], (
+        "the set-up cell replaced what Colab has"
+    )
     print(json.dumps(times))
+
+
+def test_the_refresh_command_writes_the_list_with_where_it_came_from(tmp_path):
+    source = tmp_path / "pip-freeze.txt"
+    source.write_text(
+        "# Colab's own header\nnumpy==2.1.3\ntensorflow==2.20.0\ntorch @ https://x/torch-2.11.0%2Bcpu-cp313-cp313-linux.whl\n"
+    )
+    written = tmp_path / "list.txt"
+    command = [
+        sys.executable,
+        "tools/colab_runtime.py",
+        "refresh",
+        "--source",
+        str(source),
+        "--to",
+        str(written),
+    ]
+    result = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    first, *rest = written.read_text().splitlines()
+    assert (
+        first.startswith(f"# Fetched from {source} on ") and rest == source.read_text().splitlines()
+    )
+    assert "numpy 2.1.3, torch 2.11.0" in result.stdout
+    source.write_text("<html>not found</html>\n")
+    result = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True)
+    assert result.returncode != 0 and "does not look like Colab's package list" in result.stderr

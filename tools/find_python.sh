@@ -16,12 +16,12 @@ supported() {
 	case $1 in 3.13 | 3.12) return 0 ;; *) return 1 ;; esac
 }
 
-# pyenv's Pythons 3.13 and 3.12, newest first (free-threaded builds, named 3.13.0t, left out)
+# pyenv's Pythons 3.13 and 3.12, newest first (free-threaded builds, named 3.13.0t, and pre-releases left out)
 pyenv_pythons() {
 	root=$(pyenv root 2>/dev/null) || root=${PYENV_ROOT:-$HOME/.pyenv}
 	for minor in 3.13 3.12; do
-		ls -d "$root/versions/$minor".* 2>/dev/null | grep -v 't$' | sort -t. -k3 -n -r |
-			while read -r folder; do echo "$folder/bin/python$minor"; done
+		ls "$root/versions" 2>/dev/null | grep "^$minor\.[0-9]*$" | sort -t. -k3,3nr |
+			while read -r version; do echo "$root/versions/$version/bin/python$minor"; done
 	done
 }
 

@@ -1,11 +1,13 @@
-"""Run a chapter as a learner who opened it alone does: an empty folder, a fresh Python with only Jupyter.
+"""Run a chapter as a learner who opens it in Colab does: an empty folder, in a runtime built as Colab's.
 
-The chapter is copied into an empty folder outside the repository, a new environment gets JupyterLab (at the
-course's pin) and nothing else, and the chapter executes top to bottom there; its first cell installs the course
-from this repository's committed HEAD (COURSE_INSTALL_SOURCE points it here instead of at GitHub). The times of
-each step are printed and written to <folder>/times.json. The folder is removed after a run that passes.
+The chapter is copied into an empty folder outside the repository. A new Python 3.13 environment gets what Colab's
+published package list (tools/colab/pip-freeze.txt) holds of the packages the chapter uses, at Colab's versions, and
+Colab's Jupyter, and nothing else; the chapter executes top to bottom there, its first cell keeping what the runtime
+has and installing the rest, and the course from this repository's committed HEAD (COURSE_INSTALL_SOURCE points it
+here instead of at GitHub). The times of each step are printed and written to <folder>/times.json. The folder is
+removed after a run that passes.
 
-    python tools/run_lone_notebook.py notebooks/03_aapl_keras_to_scikit_learn.ipynb [--python python3.12] [--keep]
+    python tools/run_lone_notebook.py notebooks/03_aapl_keras_to_scikit_learn.ipynb [--python python3.13] [--keep]
 """
 
 import argparse
@@ -20,12 +22,15 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+import colab_runtime
 import nbformat
 
 from helpers import install
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-PYTHON = "python3.12"  # what Colab runs
+PYTHON = f"python{colab_runtime.PYTHON}"  # what Colab runs
+# what runs a notebook in Colab: its kernel and nbclient (Colab's own front end is not on PyPI)
+JUPYTER = ["ipykernel", "ipython", "jupyter-client", "jupyter-core", "nbclient", "nbconvert"]
 # What a learner's session does not have: the course's own settings for its repository runs.
 COURSE_VARIABLES = ["COURSE_DATA_DIR", "COURSE_OFFLINE_DIR", "COURSE_OUTPUT_DIR", "PYTHONPATH"]
 
@@ -90,14 +95,27 @@ def run(chapter: Path, python: str, keep: bool) -> dict:
 
     started = time.perf_counter()
     subprocess.run([found, "-m", "venv", str(venv)], check=True)
-    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet"]
-    pins, _ = install.course_pins()
-    subprocess.run(
-        [*pip, str(pins["jupyterlab"]), str(pins["ipykernel"])], check=True, env=environment
-    )
-    times["environment_with_jupyter_s"] = round(time.perf_counter() - started, 1)
+    colab = colab_runtime.versions(colab_runtime.LIST.read_text())
+    wanted = [name for name in install.CHAPTER_PACKAGES[chapter.stem] + JUPYTER if name in colab]
+    constraints = folder / "colab-constraints.txt"
+    constraints.write_text("".join(f"{name}=={version}\n" for name, version in colab.items()))
+    uv = [
+        sys.executable,
+        "-m",
+        "uv",
+        "pip",
+        "install",
+        "--quiet",
+        "--python",
+        str(venv / "bin" / "python"),
+    ]
+    uv += ["--constraint", str(constraints), *(f"{name}=={colab[name]}" for name in wanted)]
+    subprocess.run(uv, check=True, env=environment)
+    times["runtime_s"] = round(time.perf_counter() - started, 1)
+    times["runtime_packages"] = {name: colab[name] for name in wanted}
     print(
-        f"A new {python} environment with only JupyterLab: {times['environment_with_jupyter_s']} s"
+        f"A new {python} environment with Colab's {', '.join(f'{n} {colab[n]}' for n in wanted)}: "
+        f"{times['runtime_s']} s"
     )
 
     started = time.perf_counter()
@@ -114,6 +132,14 @@ def run(chapter: Path, python: str, keep: bool) -> dict:
             f"The chapter failed alone after {times['execution_s']} s; see above and {folder}"
         )
 
+    versions = "import importlib.metadata as m, json, sys; print(json.dumps({n: m.version(n) for n in sys.argv[1:]}))"
+    after = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", versions, *times["runtime_packages"]],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    times["after_run"] = json.loads(after.stdout)
     cells = [
         cell for cell in nbformat.read(executed, as_version=4).cells if cell.cell_type == "code"
     ]
@@ -123,7 +149,7 @@ def run(chapter: Path, python: str, keep: bool) -> dict:
         sum(path.stat().st_size for path in venv.rglob("*") if path.is_file()) / 1e9, 2
     )
     print(
-        f"Executed in {times['execution_s']} s, of which the set-up cell (installing the course) took "
+        f"Executed in {times['execution_s']} s, of which the set-up cell (installing what Colab lacks) took "
         f"{times['setup_cell_s']} s; the environment came to {times['environment_gb']} GB, the largest process "
         f"to {times['largest_process_mib']} MiB"
     )
