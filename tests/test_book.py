@@ -113,4 +113,4 @@ def test_binder_builds_what_the_binder_buttons_open():
     post_build = (REPO_ROOT / "binder" / "postBuild").read_text()
     installed = re.findall(r"^python -m helpers.install (\S+)$", post_build, re.MULTILINE)
     assert sorted(f"notebooks/{chapter}" for chapter in installed) == sorted(binder_pages)
-    assert (REPO_ROOT / "binder" / "runtime.txt").read_text().strip() == "python-3.12"
+    assert (REPO_ROOT / "binder" / "runtime.txt").read_text().strip() == "python-3.13"

@@ -66,23 +66,12 @@ def test_failure_names_package_and_platform(tmp_path):
 
 @pytest.mark.parametrize("python", PYTHONS)
 @pytest.mark.parametrize("platform", ["Linux x86-64", "Windows x86-64"])
-def test_the_gpu_runtime_resolves_in_place_of_the_cpu_one(tmp_path, platform, python):
-    pins = (REPO_ROOT / "requirements.txt").read_text().splitlines()
-    cpu_runtime = [line for line in pins if line.startswith("onnxruntime==")]
-    gpu_runtime = [
-        line
-        for line in (REPO_ROOT / "requirements-gpu.txt").read_text().splitlines()
-        if line[:1].isalpha()
-    ]
-    assert cpu_runtime and gpu_runtime
-    assert cpu_runtime[0].split("==")[1] == gpu_runtime[0].split("==")[1], (
-        "the same ONNX Runtime version"
-    )
-    swapped = tmp_path / "requirements.txt"
-    swapped.write_text("\n".join([line for line in pins if line not in cpu_runtime] + gpu_runtime))
-    result = resolve(str(swapped), platform, python)
+def test_the_gpu_lock_resolves_with_the_gpu_runtime_in_place_of_the_cpu_one(platform, python):
+    result = resolve("requirements-gpu.lock", platform, python)
     assert result.returncode == 0, failure(result, platform, python)
-    assert re.search(r"^onnxruntime-gpu==", result.stdout, flags=re.M)
+    cpu = re.search(r"^onnxruntime==(\S+)", (REPO_ROOT / "requirements.lock").read_text(), re.M)
+    gpu = re.search(r"^onnxruntime-gpu==(\S+)", result.stdout, flags=re.M)
+    assert gpu and cpu and gpu.group(1) == cpu.group(1), "the same ONNX Runtime version"
     assert not re.search(r"^onnxruntime==", result.stdout, flags=re.M)
 
 

@@ -1,4 +1,4 @@
-"""`make` sets up on each system or says, in one sentence, what to install: Python 3.11 or 3.12, then system tools."""
+"""`make` sets up on each system or says, in one sentence, what to install: Python 3.13 or 3.12, then system tools."""
 
 import os
 import re
@@ -19,7 +19,7 @@ def tools_folder(tmp_path, *commands, **scripts):
     """A folder to be the whole PATH: links to some of this machine's commands, and stand-ins (name=shell code)."""
     folder = tmp_path / "bin"
     folder.mkdir()
-    for command in ("sh", "grep", "id", "mktemp", "rm", *commands):
+    for command in ("sh", "grep", "id", "mktemp", "rm", "ls", "sort", *commands):
         (folder / command).symlink_to(shutil.which(command))
     for name, code in scripts.items():
         script = folder / name.replace("_", ".")
@@ -45,16 +45,17 @@ def run(command, path, as_nobody=False):
         )
 
 
-@pytest.mark.parametrize("version", ["3.10", "3.13"])
+@pytest.mark.parametrize("version", ["3.11", "3.14"])
 def test_make_names_the_python_to_install_before_pip_starts(tmp_path, version):
     path = tools_folder(tmp_path, "uname", "apt-get", python3=python_of_version(version))
     venv = tmp_path / "venv"
     result = run([MAKE, "setup", f"VENV={venv}"], path)
     assert result.returncode != 0
     assert (
-        f"make needs Python 3.11 or 3.12 and found only Python {version} (python3)" in result.stderr
+        f"make needs Python 3.13 or 3.12 and found only Python {version} (python3)" in result.stderr
     )
-    assert "sudo apt-get install python3.11-venv" in result.stderr  # apt-get is there
+    assert "sudo apt-get install python3.13-venv" in result.stderr  # apt-get is there
+    assert "pyenv install 3.13" in result.stderr  # for Debian 12, whose apt has neither
     assert "pip" not in result.stdout and not venv.exists()
 
 
@@ -67,16 +68,43 @@ def test_make_says_when_the_named_python_is_not_there(tmp_path):
 
 def test_find_python_takes_the_first_supported_version(tmp_path):
     path = tools_folder(
-        tmp_path, python3_11=python_of_version("3.9"), python3_12=python_of_version("3.12")
+        tmp_path, python3_13=python_of_version("3.11"), python3_12=python_of_version("3.12")
     )
     result = run(["sh", "tools/find_python.sh"], path)
     assert result.returncode == 0 and result.stdout == "python3.12\n"
 
 
-def test_macos_learners_are_told_to_use_homebrew(tmp_path):
-    path = tools_folder(tmp_path, uname="echo Darwin", python3=python_of_version("3.13"))
+def test_find_python_looks_among_pyenvs_versions_newest_first(tmp_path):
+    path = tools_folder(tmp_path, python3=python_of_version("3.11"))
+    versions = tmp_path / ".pyenv" / "versions"  # HOME is tmp_path, and pyenv is not on PATH
+    for version in ("3.12.7", "3.13.2", "3.13.10", "3.13.11t"):
+        python = versions / version / "bin" / f"python{version[:4]}"
+        python.parent.mkdir(parents=True)
+        python.write_text(f"#!/bin/sh\n{python_of_version(version[:4])}\n")
+        python.chmod(0o755)
     result = run(["sh", "tools/find_python.sh"], path)
-    assert "brew install python@3.12" in result.stderr
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"{versions / '3.13.10' / 'bin' / 'python3.13'}\n"
+
+
+def test_an_environment_of_another_python_is_made_again(tmp_path):
+    path = tools_folder(tmp_path, "uname", "apt-get", python3=python_of_version("3.11"))
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin" / "python").write_text(f"#!/bin/sh\n{python_of_version('3.11')}\n")
+    (venv / "bin" / "python").chmod(0o755)
+    result = run([MAKE, "--no-print-directory", "setup", f"VENV={venv}"], path)
+    assert (
+        f"{venv} was made with a Python the course no longer supports: removing it" in result.stdout
+    )
+    assert not venv.exists() and result.returncode != 0
+    assert "make needs Python 3.13 or 3.12 and found only Python 3.11 (python3)" in result.stderr
+
+
+def test_macos_learners_are_told_to_use_homebrew(tmp_path):
+    path = tools_folder(tmp_path, uname="echo Darwin", python3=python_of_version("3.14"))
+    result = run(["sh", "tools/find_python.sh"], path)
+    assert "brew install python@3.13" in result.stderr
     for tool, advice in [("dot", "install Homebrew"), ("bwrap", "exists only on Linux")]:
         result = run(["sh", "tools/system_tool.sh", tool], path)
         assert result.returncode == 1 and advice in result.stdout
@@ -118,31 +146,41 @@ def test_the_native_windows_commands_are_the_makefiles_own():
     commands = made.stdout.replace("--quiet ", "")
     for line in windows:
         posix = (
-            line.replace("\\", "/").replace(".venv/Scripts/", ".venv/bin/").replace("py -3.12 ", "")
+            line.replace("\\", "/").replace(".venv/Scripts/", ".venv/bin/").replace("py -3.13 ", "")
         )
         assert posix in commands, f"the README's Windows command {line!r} is not one make runs"
     assert len(windows) == 6
 
 
-def test_make_gpu_swaps_the_runtime_and_reports_the_devices(tmp_path):
+def test_make_gpu_follows_the_gpu_lock_until_make_cpu(tmp_path):
     venv = tmp_path / "venv"
     (venv / "bin").mkdir(parents=True)
-    log = tmp_path / "pip.log"
-    (venv / "bin" / "pip").write_text(f'#!/bin/sh\necho "pip $*" >> {log}\n')
+    log = tmp_path / "uv.log"
+    (venv / "bin" / "uv").write_text(f'#!/bin/sh\necho "uv $*" >> {log}\n')
     (venv / "bin" / "python").write_text(f'#!/bin/sh\nexec {REPO_ROOT / ".venv/bin/python"} "$@"\n')
-    for tool in ("pip", "python"):
+    for tool in ("uv", "python"):
         (venv / "bin" / tool).chmod(0o755)
-    (venv / ".installed").touch()  # the environment is there: make gpu only swaps the runtime
-    result = subprocess.run(
-        [MAKE, "--no-print-directory", "gpu", f"VENV={venv}"],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert log.read_text().splitlines() == [
-        "pip uninstall --yes onnxruntime",
-        "pip install --requirement requirements-gpu.txt",
+    (venv / ".installed").touch()  # the environment is there: make gpu only changes its lock
+
+    def make(target):
+        command = [MAKE, "--no-print-directory", target, f"VENV={venv}"]
+        result = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stdout + result.stderr
+        synced = [line for line in log.read_text().splitlines() if " pip sync " in line]
+        log.unlink()
+        return result, synced
+
+    result, synced = make("gpu")
+    assert [line.split()[-2:] for line in synced] == [
+        ["requirements-gpu.lock", "requirements-nodeps.lock"]
     ]
-    assert "ONNX Runtime 1.23.0" in result.stdout and "trains on the CPU" in result.stdout
+    assert "--require-hashes" in synced[0] and (venv / ".gpu").exists()
+    runtime = re.search(r"^onnxruntime==(\S+)", (REPO_ROOT / "requirements.txt").read_text(), re.M)
+    assert (
+        f"ONNX Runtime {runtime.group(1)}" in result.stdout and "trains on the CPU" in result.stdout
+    )
+    (venv / ".installed").unlink()
+    _, synced = make("setup")  # a later install, after a lock changed, still follows the GPU lock
+    assert synced[0].split()[-2] == "requirements-gpu.lock"
+    _, synced = make("cpu")
+    assert synced[0].split()[-2] == "requirements.lock" and not (venv / ".gpu").exists()
