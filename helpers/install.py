@@ -59,7 +59,8 @@ CHAPTER_PACKAGES = {
 
 # What a hosted runtime already has is kept, not replaced, from these versions on: Colab's (tools/colab/pip-freeze.txt,
 # 2026-08-19), on which `make test` runs chapter 3 alone, and newer ones up to the pins, on which it runs every
-# chapter. Colab's PyTorch is its own build (for its GPU, or for the CPU). Older versions are replaced by the pins.
+# chapter; protobuf from 6.31.1, the oldest that ONNX 1.23 accepts. Colab's PyTorch is its own build (for its GPU,
+# or for the CPU). Older versions are replaced by the pins.
 KEPT_FROM = {
     name: SpecifierSet(f">={version}")
     for name, version in {
@@ -70,7 +71,7 @@ KEPT_FROM = {
         "requests": "2.32.4",
         "tqdm": "4.67.3",
         "pooch": "1.9.0",
-        "protobuf": "5.29.6",
+        "protobuf": "6.31.1",
         "psutil": "5.9.5",
         "tensorflow": "2.20.0",
         "tf-keras": "2.20.1",

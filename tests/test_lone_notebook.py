@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from helpers import install
 from helpers.paths import REPO_ROOT
 
 CHAPTER = REPO_ROOT / "notebooks" / "03_aapl_keras_to_scikit_learn.ipynb"
@@ -32,10 +33,16 @@ def test_chapter_3_runs_alone_in_colabs_runtime_keeping_its_packages():
     assert times["setup_cell_s"] > 5, (
         "the set-up cell installed nothing, so the environment was not fresh"
     )
-    assert "tensorflow" in times["runtime_packages"], "Colab's TensorFlow"
-    assert times["after_run"] == times["runtime_packages"], (
-        "the set-up cell replaced what Colab has"
+    colab, after = times["runtime_packages"], times["after_run"]
+    kept = {name for name, version in after.items() if version == colab[name]}
+    assert {"numpy", "tensorflow", "keras", "pandas", "scikit-learn"} <= kept, (
+        "Colab's own packages"
     )
+    pins, _ = install.course_pins()
+    for name in after.keys() - kept:  # only what the course cannot run with is replaced
+        assert not install.keeps(pins[name], colab[name]), (
+            f"Colab's {name} {colab[name]} was replaced"
+        )
     print(json.dumps(times))
 
 
