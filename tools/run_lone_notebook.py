@@ -98,7 +98,15 @@ def run(chapter: Path, python: str, keep: bool) -> dict:
     colab = colab_runtime.versions(colab_runtime.LIST.read_text())
     wanted = [name for name in install.CHAPTER_PACKAGES[chapter.stem] + JUPYTER if name in colab]
     constraints = folder / "colab-constraints.txt"
-    constraints.write_text("".join(f"{name}=={version}\n" for name, version in colab.items()))
+    # Colab installs PyTorch's CPU build from PyTorch's own index; PyPI's is a CUDA build, which brings its own
+    # NVIDIA libraries, not those Colab lists for its other packages
+    constraints.write_text(
+        "".join(
+            f"{name}=={version}\n"
+            for name, version in colab.items()
+            if not name.startswith("nvidia-")
+        )
+    )
     uv = [
         sys.executable,
         "-m",
