@@ -2,15 +2,11 @@
 
 import asyncio
 from collections.abc import Callable
-from typing import Generic, TypeVar
-
-Item = TypeVar("Item")
-Result = TypeVar("Result")
 
 
 # No timer: a request that finds the model idle runs at once (batch 1), so light load pays no waiting;
 # under load the queue fills while a run is in progress and the next run takes it all.
-class MicroBatcher(Generic[Item, Result]):
+class MicroBatcher[Item, Result]:
     """Queues items from concurrent requests; one worker scores everything queued, up to max_batch, per run."""
 
     def __init__(self, score: Callable[[list[Item]], list[Result]], max_batch: int):

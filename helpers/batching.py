@@ -1,14 +1,11 @@
 """The one batch loop: a sequence cut into batches, and a function's outputs over them put back together."""
 
 from collections.abc import Callable, Iterator, Sequence
-from typing import TypeVar
 
 import numpy as np
 
-Items = TypeVar("Items", bound=Sequence)
 
-
-def batches(items: Items, size: int) -> Iterator[Items]:
+def batches[Items: Sequence](items: Items, size: int) -> Iterator[Items]:
     """Consecutive slices of at most size items (arrays, tensors, lists), in order."""
     if size < 1:
         raise ValueError(f"a batch holds at least one item, not {size}")
