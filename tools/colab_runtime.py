@@ -14,6 +14,8 @@ import urllib.request
 from datetime import date
 from pathlib import Path
 
+from packaging.utils import canonicalize_name
+
 from helpers.files import atomic_write_text
 
 LIST = Path(__file__).resolve().parent / "colab" / "pip-freeze.txt"
@@ -24,12 +26,12 @@ BUILD = re.compile(r"^([A-Za-z0-9_.\-]+) @ \S+/[A-Za-z0-9_]+-(\d[^-%]*)(?:%2B[^-
 
 
 def versions(text: str) -> dict[str, str]:
-    """Each package's version in a pip freeze listing, by lower-case name with dashes (PyTorch's builds too)."""
+    """Each package's version in a pip freeze listing, by canonical name (PyTorch's builds too)."""
     found = {}
     for line in text.splitlines():
         pinned = re.match(r"^([A-Za-z0-9_.\-]+)==(\S+)$", line) or BUILD.match(line)
         if pinned:
-            found[re.sub(r"[-_.]+", "-", pinned.group(1)).lower()] = pinned.group(2)
+            found[canonicalize_name(pinned.group(1))] = pinned.group(2)
     return found
 
 
