@@ -128,7 +128,7 @@ def load_test(
 
 
 def goals(levels: dict[str, list[dict]]) -> dict:
-    """The issue's goals, measured: p99 at concurrency 8 (batching on) and the throughput gain at 32."""
+    """The web app's goals, measured: p99 at concurrency 8 (batching on) and the throughput gain at 32."""
     on = {level["concurrency"]: level for level in levels["on"]}
     off = {level["concurrency"]: level for level in levels["off"]}
     gain = on[32]["per_second"] / off[32]["per_second"] if 32 in on else None

@@ -13,9 +13,8 @@ class MicroBatcher[Item, Result]:
         self.score = score
         self.max_batch = max_batch
         self.queue: asyncio.Queue[tuple[Item, asyncio.Future]] = asyncio.Queue()
-        self.runs = (
-            0  # model runs so far, and the items they scored: /health reports the mean batch
-        )
+        # model runs so far, and the items they scored: /health reports the mean batch
+        self.runs = 0
         self.scored = 0
         self.worker: asyncio.Task | None = None
 

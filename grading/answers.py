@@ -185,8 +185,7 @@ def read_answers(folder: Path, names: list[str]) -> tuple[dict, dict[str, str]]:
             continue
         try:
             answers[name] = decoder.decode(entry.get("value"))
-        except (
-            Exception
-        ) as error:  # any malformed value is that answer's problem, never the grader's
+        # any malformed value is that answer's problem, never the grader's
+        except Exception as error:
             problems[name] = f"{type(error).__name__}: {str(error)[:300]}"
     return answers, problems

@@ -46,8 +46,8 @@ def with_state_saved(notebook, state_dir: Path):
         if reused_names(cell):
             cells.append(
                 nbformat.v4.new_code_cell(
-                    f'__import__("grading.reference").reference.save_values(globals(), {reused_names(cell)!r}, '
-                    f"{_state_file(state_dir, cell)!r})"
+                    f'__import__("grading.reference_values").reference_values.save_values('
+                    f"globals(), {reused_names(cell)!r}, {_state_file(state_dir, cell)!r})"
                 )
             )
     notebook.cells = cells
@@ -70,7 +70,7 @@ def with_state_reused(notebook, state_dir: Path):
         if reused_names(cell):
             cell.source = (
                 f"# reused from the reference run: {', '.join(reused_names(cell))}\n"
-                f'globals().update(__import__("grading.reference").reference.load_values('
+                f'globals().update(__import__("grading.reference_values").reference_values.load_values('
                 f"{_state_file(state_dir, cell)!r}))"
             )
     return notebook

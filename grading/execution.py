@@ -25,7 +25,8 @@ from grading.sandbox import (
 from grading.submissions import Unusable, submitted_answers
 from helpers.paths import data_dir, offline_packages_dir
 
-# seconds for any one cell; chapter 2's training cell took up to 993 s on a loaded machine
+# seconds for any one cell, wherever a notebook runs (grading, make chapters, pytest's nbval in pyproject.toml):
+# twice the longest (chapter 2's training) on a busy 2-core machine
 CELL_TIMEOUT = 1800
 SUBMISSION_TIMEOUT = 3 * 3600
 VERDICT_TIMEOUT = 900

@@ -15,7 +15,7 @@ from grading.assembly import (
 from grading.execution import Batch, GradingError, execute, module_copy, run_verdict
 from grading.exercises import SOLUTION, checks, code_by_exercise
 from grading.nbval_report import UnreadableReport, failed_cells
-from grading.reference import fingerprint
+from grading.reference_values import fingerprint
 from grading.tables import table_cell
 
 
@@ -60,7 +60,7 @@ def reference_run(batch: Batch) -> Batch:
     notebook = with_state_saved(with_chapter_outputs(notebook, batch.chapter), batch.state_dir)
     notebook.cells.append(
         nbformat.v4.new_code_cell(
-            f'__import__("grading.reference").reference.save_values('
+            f'__import__("grading.reference_values").reference_values.save_values('
             f"globals(), {chapter_values!r}, {str(values_path)!r})"
         )
     )

@@ -69,15 +69,15 @@ def require_bubblewrap() -> str:
     return found
 
 
-def runs_as_nobody() -> bool:
-    """Whether contained runs drop to the unprivileged user (they do when the grader runs as root)."""
+def grader_is_root() -> bool:
+    """Whether the grader runs as root, in which case its contained runs drop to the unprivileged user."""
     return os.geteuid() == 0
 
 
 def prepare_writable(folder: Path, user: int = NOBODY) -> None:
     """Create the folder a contained run may write, owned by the user it runs as."""
     folder.mkdir(parents=True, exist_ok=True)
-    if runs_as_nobody():
+    if grader_is_root():
         os.chown(folder, user, user)
 
 
@@ -126,7 +126,7 @@ def sandbox_command(
 ) -> list[str]:
     """The prlimit + bwrap (+ setpriv, as root) command line that contains a command."""
     # as root, the command runs as a user of its own; otherwise the limit must leave room for the user's own tasks
-    processes = limits.processes + (0 if runs_as_nobody() else _tasks_of(os.getuid()))
+    processes = limits.processes + (0 if grader_is_root() else _tasks_of(os.getuid()))
     arguments = [
         "prlimit",
         f"--cpu={limits.cpu_seconds}",
@@ -155,7 +155,7 @@ def sandbox_command(
     # this Python and the course must stay reachable for `nobody`: closed folders on their way become empty
     # ones holding just them
     needed = (
-        [Path(sys.base_prefix).resolve(), Path(sys.prefix), REPO_ROOT] if runs_as_nobody() else []
+        [Path(sys.base_prefix).resolve(), Path(sys.prefix), REPO_ROOT] if grader_is_root() else []
     )
     closed = _closed_folders(needed)
     covered = [Path("/tmp"), *closed, *hidden]
@@ -180,7 +180,7 @@ def sandbox_command(
         "--new-session",
         "--clearenv",
     ]
-    if runs_as_nobody():  # root keeps its user so that setpriv can leave it, for good, inside
+    if grader_is_root():  # root keeps its user so that setpriv can leave it, for good, inside
         arguments += [
             "--unshare-ipc",
             "--unshare-pid",

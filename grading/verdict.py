@@ -14,7 +14,7 @@ from types import ModuleType
 
 from grading.answers import read_answers
 from grading.nbval_report import UnreadableReport, failed_cells
-from grading.reference import load_values
+from grading.reference_values import load_values
 from helpers.files import atomic_write_text
 
 MAX_MESSAGE = 500
@@ -81,9 +81,8 @@ def judge(request: dict) -> None:
                 **{name: chapter_values[name] for name in check["chapter_values"]}, **answers
             )
             result = {"passed": True, "message": str(confirmed)[:MAX_MESSAGE]}
-        except (
-            Exception
-        ) as error:  # whatever an answer makes a check raise is that exercise's failure
+        # whatever an answer makes a check raise is that exercise's failure
+        except Exception as error:
             result = {"passed": False, "message": _message(error)}
         result |= {"unreadable": problems, "seconds": round(time.monotonic() - started, 2)}
         verdict["exercises"][exercise] = result

@@ -357,9 +357,8 @@ def _run(
     """Every intermediate of one run, or exit saying why ONNX Runtime refused the model or its inputs."""
     try:
         return runtime_outputs(model, inputs)
-    except (
-        Exception
-    ) as error:  # the runtime's own errors (Fail, InvalidArgument, ...) say what is wrong
+    # the runtime's own errors (Fail, InvalidArgument, ...) say what is wrong
+    except Exception as error:
         raise _bad_input(
             f"ONNX Runtime cannot run {label}: {' '.join(str(error).split())}"
         ) from None

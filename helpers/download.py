@@ -84,10 +84,8 @@ def downloaded(urls: list[str], known_hash: str, near: Path) -> Iterator[Path]:
             name = PurePosixPath(urllib.parse.urlparse(url).path).name
             try:
                 path = pooch.retrieve(url, known_hash, name, temp, downloader=downloader)
-            except (
-                OSError,
-                ValueError,
-            ) as error:  # network, HTTP, checksum (requests' are OSErrors)
+            # network, HTTP, checksum (requests' are OSErrors)
+            except (OSError, ValueError) as error:
                 failures.append(f"  {url}: {error}")
                 continue
             yield Path(path)

@@ -21,9 +21,8 @@ from packaging.utils import canonicalize_name
 DISTRIBUTION = "onnx-crossings-helpers"
 PYTHONS = [(3, 12), (3, 13)]  # the versions every pin has wheels for
 PINS = "course"  # the extra that carries requirements.txt
-WITHOUT_DEPENDENCIES = (
-    "converters"  # the extra that carries requirements-nodeps.txt, installed with --no-deps
-)
+# the extra that carries requirements-nodeps.txt, installed with --no-deps
+WITHOUT_DEPENDENCIES = "converters"
 
 # What the chapters import, by distribution, grouped by the work it does (the course's pins give the versions).
 ARRAYS_AND_ONNX = ["numpy", "pandas", "matplotlib", "tqdm", "pooch", "requests", "scikit-learn"]

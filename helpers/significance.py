@@ -76,14 +76,12 @@ class ForecastComparison:
     benchmark: str
     period: str
     days: int
-    mean_loss_difference: (
-        float  # the model's mean loss minus the benchmark's: below 0 the model is better
-    )
+    # the model's mean loss minus the benchmark's: below 0 the model is better
+    mean_loss_difference: float
     statistic: float
     p_value: float
-    adjusted_p_value: (
-        float  # after Holm's correction for the family of comparisons, else equal to p_value
-    )
+    # after Holm's correction for the family of comparisons, else equal to p_value
+    adjusted_p_value: float
 
     @property
     def verdict(self) -> str:

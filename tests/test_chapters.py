@@ -4,7 +4,7 @@ The reference run is the chapter with its own solutions, executed by nbval as an
 every cell must run, the chapter's assertions (accuracy, parity) must hold and the cells tagged
 `nbval-check-output` must reproduce their stored output, or grading stops. The same command then grades the
 chapter's answer sheet (full marks), and for the quickest chapter its untouched student version (zero) too,
-as the README shows it.
+as the instructors page shows it.
 """
 
 import copy
@@ -117,7 +117,7 @@ def test_make_grade_checks_the_chapter_under_nbval_and_grades_its_answer_sheet_a
 
 
 def test_the_documented_command_checks_one_notebook(tmp_path):
-    for page in ("README.md", "book/setup.md"):
+    for page in ("book/setup.md", "book/instructors.md"):
         assert ONE_NOTEBOOK in (REPO_ROOT / page).read_text(), page
     venv_bin = Path(sys.executable).parent  # .venv/bin, unless make was given another VENV
     command = [str(venv_bin / "pytest"), *ONE_NOTEBOOK.split()[1:]]

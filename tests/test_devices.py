@@ -80,10 +80,10 @@ def test_the_hardware_line_on_this_machine_reads_the_cpu_everywhere():
 
 
 @pytest.mark.parametrize("as_nobody", [False, True], ids=["as this user", "as nobody"])
-def test_the_readmes_device_report_runs_from_the_repository_root(as_nobody):
-    readme = (REPO_ROOT / "README.md").read_text()
-    documented = re.search(r"^\.venv/bin/python (-m helpers\.devices)$", readme, flags=re.M)
-    assert documented, "the README shows the device report's command"
+def test_the_documented_device_report_runs_from_the_repository_root(as_nobody):
+    setup_page = (REPO_ROOT / "book" / "setup.md").read_text()
+    documented = re.search(r"^\.venv/bin/python (-m helpers\.devices)$", setup_page, flags=re.M)
+    assert documented, "the setup page shows the device report's command"
     prefix = [shutil.which(NOBODY[0]), *NOBODY[1:]] if as_nobody else []
     with enterable_by_everyone(REPO_ROOT, Path(sys.executable).resolve()):
         result = subprocess.run(

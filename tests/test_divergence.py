@@ -298,12 +298,12 @@ def test_the_command_exits_2_with_a_sentence_on_bad_input(files, tmp_path, argum
 
 
 @pytest.mark.parametrize("as_nobody", [False, True], ids=["as this user", "as nobody"])
-def test_the_readmes_command_runs_from_the_repository_root_on_relative_paths(as_nobody):
-    readme = (REPO_ROOT / "README.md").read_text()
+def test_the_documented_command_runs_from_the_repository_root_on_relative_paths(as_nobody):
+    setup_page = (REPO_ROOT / "book" / "setup.md").read_text()
     documented = re.search(
-        r"\.venv/bin/python (-m helpers\.divergence GOOD\.onnx SUSPECT\.onnx .*)", readme
+        r"\.venv/bin/python (-m helpers\.divergence GOOD\.onnx SUSPECT\.onnx .*)", setup_page
     )
-    assert documented, "the README shows the divergence command"
+    assert documented, "the setup page shows the divergence command"
     # relative to the repository root, as a learner types paths
     folder = Path("_build") / "divergence-command"
     shutil.rmtree(REPO_ROOT / folder, ignore_errors=True)

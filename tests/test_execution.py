@@ -1,9 +1,13 @@
-"""Running and judging: what the grader notes when the verdict process gives it nothing to read."""
+"""Running and judging: what the grader notes when the verdict process gives it nothing to read; cell timeouts."""
+
+import tomllib
 
 from nbformat.v4 import new_notebook
 
 from grading import execution
+from grading.execution import CELL_TIMEOUT
 from grading.sandbox import Limits, Outcome
+from helpers.paths import REPO_ROOT
 
 
 def test_a_verdict_process_that_writes_nothing_readable_is_noted(tmp_path, monkeypatch):
@@ -31,3 +35,11 @@ def test_a_verdict_process_that_writes_nothing_readable_is_noted(tmp_path, monke
     assert verdict["notes"] == [
         "the checks left no readable verdict (JSONDecodeError), so every exercise scores 0"
     ]
+
+
+def test_pytests_nbval_gives_a_cell_the_graders_time():
+    settings = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())
+    assert (
+        f"--nbval-cell-timeout={CELL_TIMEOUT}"
+        in settings["tool"]["pytest"]["ini_options"]["addopts"]
+    )

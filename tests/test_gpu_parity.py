@@ -7,8 +7,8 @@ from helpers.paths import REPO_ROOT
 
 
 def test_the_gpu_parity_script_measures_the_cpu_when_there_is_no_gpu():
-    readme = (REPO_ROOT / "README.md").read_text()
-    assert ".venv/bin/python tools/gpu_parity.py" in readme, "the README shows the script's command"
+    setup_page = (REPO_ROOT / "book" / "setup.md").read_text()
+    assert ".venv/bin/python tools/gpu_parity.py" in setup_page, "the setup page shows the command"
     result = subprocess.run(
         [".venv/bin/python", "tools/gpu_parity.py", "--train-size", "500", "--steps", "2"],
         cwd=REPO_ROOT,

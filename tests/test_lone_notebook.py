@@ -2,7 +2,7 @@
 Colab's published package list describes it (Python 3.13, Colab's NumPy, TensorFlow, Keras, pandas, scikit-learn...).
 
 Chapter 3 is the cheaper chapter (about 3 minutes here: the runtime, the set-up cell's install, the run); the other
-chapters' runs, with PyTorch and TensorFlow, are measured by hand (README, "Opened alone").
+chapters' runs, with PyTorch and TensorFlow, are run by hand the same way (`make lone-notebook`).
 """
 
 import json

@@ -137,8 +137,8 @@ def test_the_chapters_run_without_chromium_and_keep_the_web_app_figures(tmp_path
 
 
 def test_the_native_windows_commands_are_the_makefiles_own():
-    readme = (REPO_ROOT / "README.md").read_text()
-    block = re.search(r"```powershell\n(.*?)```", readme, flags=re.S).group(1)
+    setup_page = (REPO_ROOT / "book" / "setup.md").read_text()
+    block = re.search(r"```powershell\n(.*?)```", setup_page, flags=re.S).group(1)
     windows = [line for line in block.splitlines() if line]
     made = subprocess.run(
         [MAKE, "-n", "-B", "setup", "lab"], cwd=REPO_ROOT, capture_output=True, text=True
@@ -148,7 +148,7 @@ def test_the_native_windows_commands_are_the_makefiles_own():
         posix = (
             line.replace("\\", "/").replace(".venv/Scripts/", ".venv/bin/").replace("py -3.13 ", "")
         )
-        assert posix in commands, f"the README's Windows command {line!r} is not one make runs"
+        assert posix in commands, f"the setup page's Windows command {line!r} is not one make runs"
     assert len(windows) == 6
 
 

@@ -1,5 +1,6 @@
 """tools/sync_chapter_text.py keeps the captions and tips JupyterLab shows equal to what the book renders."""
 
+import importlib.util
 import subprocess
 import sys
 
@@ -7,7 +8,7 @@ import nbformat
 import yaml
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from helpers import install
+from helpers import budgets, install
 from helpers.paths import REPO_ROOT
 
 SCRIPT = REPO_ROOT / "tools" / "sync_chapter_text.py"
@@ -98,3 +99,19 @@ def test_the_readme_badges_name_the_configured_repository_ref_and_book():
     owner_and_name = repository.removeprefix("https://github.com/")
     assert f"colab.research.google.com/github/{owner_and_name}/blob/{ref}/notebooks/" in readme
     assert f"mybinder.org/v2/gh/{owner_and_name}/{ref}?urlpath=" in readme
+
+
+def test_a_stale_budget_table_is_reported_then_rewritten_from_the_budgets(tmp_path):
+    spec = importlib.util.spec_from_file_location("sync_chapter_text", SCRIPT)
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    page = tmp_path / "CONTRIBUTING.md"
+    opening, closing = tool.BUDGETS
+    page.write_text(f"# Contributing\n\n{opening}\n| old | table |\n{closing}\n\nThe end.\n")
+    table = budgets.budget_table()
+    assert tool.sync_block(page, tool.BUDGETS, table, check=True) == [
+        f"{page}: the block after '{opening}' is out of date"
+    ]
+    assert tool.sync_block(page, tool.BUDGETS, table, check=False) == []
+    assert page.read_text() == f"# Contributing\n\n{opening}\n{table}\n{closing}\n\nThe end.\n"
+    assert tool.sync_block(page, tool.BUDGETS, table, check=True) == []

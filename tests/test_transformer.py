@@ -96,8 +96,8 @@ def test_preprocessing_travels_and_gives_the_same_ids(tmp_path, tokenizer):
         transformer.head_and_tail_ids(shipped, texts, 16, 3),
         transformer.head_and_tail_ids(tokenizer, texts, 16, 3),
     )
-    settings = json.loads((folder / transformer.PREPROCESSING_NAME).read_text())
-    (folder / transformer.PREPROCESSING_NAME).write_text(
+    settings = json.loads((folder / transformer.TOKENIZER_SETTINGS_NAME).read_text())
+    (folder / transformer.TOKENIZER_SETTINGS_NAME).write_text(
         json.dumps(settings | {"format_version": 9})
     )
     with pytest.raises(ValueError, match="format 9"):

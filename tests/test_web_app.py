@@ -223,7 +223,7 @@ def test_preprocessing_from_another_run_is_refused(model_folder):
 
 
 def make_app(folder: Path, user: str, port: int) -> subprocess.Popen:
-    """`make app` from the repository root as the README types it, reading chapter 2's files from folder."""
+    """`make app` from the repository root as the setup page types it, reading chapter 2's files from folder."""
     command = (NOBODY if user == "an ordinary user" else []) + ["make", "app", f"PORT={port}"]
     return subprocess.Popen(
         command,

@@ -1,4 +1,4 @@
-"""The load test as the book and README type it: bounded, on loopback, every request answered, batching at work."""
+"""The load test as the book types it: bounded, on loopback, every request answered, batching at work."""
 
 import subprocess
 import sys
@@ -14,7 +14,7 @@ LOAD_TEST = ".venv/bin/python -m app.load_test --requests 200"
 
 @pytest.mark.load
 def test_the_documented_load_test_runs_and_prints_its_table_and_goals():
-    for page in ("README.md", "book/web_app.ipynb"):
+    for page in ("book/setup.md", "book/web_app.ipynb"):
         assert LOAD_TEST in (REPO_ROOT / page).read_text(), page
     command = [str(Path(sys.executable).parent / "python"), *LOAD_TEST.split()[1:]]
     run = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)

@@ -8,7 +8,8 @@ as plain markdown and this tool copies them to where the book reads them:
   `<!-- end of book/troubleshooting/NAME.md -->`, and this tool refreshes it from that file.
 It also writes what `_config.yml` says of where the course lives (its repository, the ref the book is built from,
 the book's address) into each chapter's first cell, the set-up cell of `helpers/install.py`, and into the README's
-badges, so the launch buttons, the set-up cells and the badges name the same repository and ref.
+badges, so the launch buttons, the set-up cells and the badges name the same repository and ref; and the time
+budgets of `helpers/budgets.py` into CONTRIBUTING.md's table.
 
     python tools/sync_chapter_text.py notebooks/*.ipynb book/*.ipynb           # rewrite what is out of date
     python tools/sync_chapter_text.py --check notebooks/*.ipynb book/*.ipynb   # only say what is
@@ -22,7 +23,7 @@ from pathlib import Path
 import nbformat
 import yaml
 
-from helpers import install
+from helpers import budgets, install
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CAPTION_PREFIX = "**Figure:** "
@@ -34,7 +35,9 @@ SNIPPET = re.compile(
 SETUP_TAG = "course-setup"
 # The book folds the set-up cell away behind this line; JupyterLab and Colab show it.
 SETUP_PROMPT = "Running this chapter elsewhere (Colab, your own Jupyter)? Show the set-up cell"
-BADGES = re.compile(r"(<!-- badges from _config.yml -->\n).*?(<!-- end of badges -->)", re.DOTALL)
+# generated blocks in pages: the comment that opens each and the one that closes it
+BADGES = ("<!-- badges from _config.yml -->", "<!-- end of badges -->")
+BUDGETS = ("<!-- budgets from helpers/budgets.py -->", "<!-- end of budgets -->")
 BADGE_LINES = """\
 [![Tests]({repository}/actions/workflows/test.yml/badge.svg)]({repository}/actions/workflows/test.yml)
 [![The book](https://img.shields.io/badge/book-read_online-blue)]({book})
@@ -77,21 +80,27 @@ def badges(address: dict[str, str]) -> str:
     return BADGE_LINES.format(colab=colab, binder=binder, **address)
 
 
-def sync_readme(check: bool) -> list[str]:
-    """Bring the README's badges up to date with _config.yml (or, with check, only report)."""
-    readme = REPO_ROOT / "README.md"
-    text = readme.read_text()
-    if not BADGES.search(text):
-        return [f"{readme}: it has no '<!-- badges from _config.yml -->' block"]
-    current = BADGES.sub(
-        lambda match: match.group(1) + badges(course_address()) + "\n" + match.group(2), text
-    )
+def sync_block(path: Path, markers: tuple[str, str], content: str, check: bool) -> list[str]:
+    """Bring the text between a page's two marker comments up to date (or, with check, only report)."""
+    opening, closing = markers
+    block = re.compile(f"({re.escape(opening)}\n).*?({re.escape(closing)})", re.DOTALL)
+    text = path.read_text()
+    if not block.search(text):
+        return [f"{path}: it has no '{opening}' block"]
+    current = block.sub(lambda match: match.group(1) + content + "\n" + match.group(2), text)
     if current == text:
         return []
     if check:
-        return [f"{readme}: its badges are out of date"]
-    readme.write_text(current)
+        return [f"{path}: the block after '{opening}' is out of date"]
+    path.write_text(current)
     return []
+
+
+def sync_pages(check: bool) -> list[str]:
+    """The README's badges from _config.yml, CONTRIBUTING.md's budget table from helpers/budgets.py."""
+    return sync_block(
+        REPO_ROOT / "README.md", BADGES, badges(course_address()), check
+    ) + sync_block(REPO_ROOT / "CONTRIBUTING.md", BUDGETS, budgets.budget_table(), check)
 
 
 def figure_of(cell) -> dict | None:
@@ -153,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="change nothing; fail if out of date")
     arguments = parser.parse_args(argv)
     problems = [problem for path in arguments.notebooks for problem in sync(path, arguments.check)]
-    problems += sync_readme(arguments.check)
+    problems += sync_pages(arguments.check)
     for problem in problems:
         print(problem, file=sys.stderr)
     if problems and arguments.check:

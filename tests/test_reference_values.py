@@ -1,6 +1,6 @@
 """A reference run is reused only while everything it depends on is unchanged, sub-packages' files included."""
 
-from grading import reference
+from grading import reference_values
 
 
 def test_the_fingerprint_covers_every_file_of_the_course_packages(tmp_path, monkeypatch):
@@ -14,11 +14,13 @@ def test_the_fingerprint_covers_every_file_of_the_course_packages(tmp_path, monk
         (tmp_path / name).write_text("x = 1\n")
     chapter = tmp_path / "chapter.ipynb"
     chapter.write_text("{}")
-    monkeypatch.setattr(reference, "REPO_ROOT", tmp_path)
-    before = reference.fingerprint(chapter, [])
-    assert reference.fingerprint(chapter, []) == before, "the same files give the same fingerprint"
+    monkeypatch.setattr(reference_values, "REPO_ROOT", tmp_path)
+    before = reference_values.fingerprint(chapter, [])
+    assert reference_values.fingerprint(chapter, []) == before, (
+        "the same files give the same fingerprint"
+    )
     (tmp_path / "helpers/sub/deep/b.py").write_text("x = 2\n")
-    changed = reference.fingerprint(chapter, [])
+    changed = reference_values.fingerprint(chapter, [])
     assert changed != before, "a module in a sub-package is part of the fingerprint"
     (tmp_path / "grading/checks/new.py").write_text("")
-    assert reference.fingerprint(chapter, []) != changed, "so is a new module"
+    assert reference_values.fingerprint(chapter, []) != changed, "so is a new module"
