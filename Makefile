@@ -17,7 +17,7 @@ PAGES := book/web_app.ipynb book/results.ipynb
 UV_COMPILE = $(BIN)/uv pip compile --quiet --universal --python-version 3.12 --generate-hashes --only-binary :all: \
   --index-url https://pypi.org/simple --custom-compile-command "make lock"
 
-.PHONY: course setup venv lock graphviz sandbox browser chapters web-app-figures students book test grade lone-notebook colab-runtime lab app gpu cpu clean
+.PHONY: course setup venv lock graphviz sandbox browser chapters web-app-figures students book test check grade lone-notebook colab-runtime lab app gpu cpu clean
 
 ## course: install everything, run every chapter, render the book (warnings are errors)
 course: setup chapters students book
@@ -95,9 +95,13 @@ book: setup
 	$(BIN)/python tools/sync_chapter_text.py $(CHAPTERS) $(PAGES)
 	$(BIN)/jupyter-book build . --path-output $(or $(BOOK_OUTPUT),.) --warningiserror --nitpick --keep-going
 
-## test: helpers' unit tests, results checks, the book build, nbval over every notebook, then the web app
+## test: everything: each chapter executed once (its graded reference run) and every test that needs one, the rest too
 test: setup sandbox browser
 	COURSE_OUTPUT_DIR=$(CURDIR)/_build/test-run $(BIN)/pytest --durations=30
+
+## check: every test that needs no chapter executed (pytest -m "not chapters"), for the edit loop
+check: setup sandbox browser
+	COURSE_OUTPUT_DIR=$(CURDIR)/_build/check-run $(BIN)/pytest -m "not chapters" --durations=15
 
 ## grade: grade a folder of student notebooks, e.g. make grade SUBMISSIONS=inbox/ CHAPTER=notebooks/03_aapl_keras_to_scikit_learn.ipynb
 grade: setup sandbox

@@ -1,4 +1,8 @@
-"""Shared fixtures: the time-budget report, an empty data cache, a loopback download mirror, a tiny ONNX model."""
+"""Shared fixtures: each chapter's graded run, the time-budget report, data folders, a loopback mirror, a tiny model.
+
+A test that needs a chapter executed asks for the `graded_chapter` fixture and is marked `chapters` for it, so
+`make check` (`-m "not chapters"`) leaves it out and `make test` runs it.
+"""
 
 import functools
 import http.server
@@ -8,6 +12,7 @@ from pathlib import Path
 
 import onnx
 import pytest
+from graded_runs import GradedRun, make_grade, writes_into_repository
 from onnx import TensorProto, helper
 
 from helpers.budgets import (
@@ -17,12 +22,43 @@ from helpers.budgets import (
     notebook_times_path,
     time_budget_report,
 )
-from helpers.paths import REPO_ROOT, output_dir
+from helpers.paths import REPO_ROOT
+
+CHAPTERS_MARK = "chapters"
 
 
-def writes_into_repository() -> bool:
-    """True when runs write into the repository's own artifacts and results (the default; make test does not)."""
-    return output_dir().resolve() == REPO_ROOT
+def pytest_collection_modifyitems(items):
+    """Mark every test that needs a chapter executed, whether it asks for one or is marked by hand."""
+    for item in items:
+        if "graded_chapter" in getattr(item, "fixturenames", ()):
+            item.add_marker(CHAPTERS_MARK)
+
+
+@pytest.fixture(scope="session")
+def graded_chapter():
+    """`make grade` over a chapter (by notebook stem), run the first time a test asks for it in a session."""
+    runs: dict[str, GradedRun] = {}
+
+    def graded(stem: str) -> GradedRun:
+        if stem not in runs:
+            runs[stem] = make_grade(REPO_ROOT / "notebooks" / f"{stem}.ipynb")
+        return runs[stem]
+
+    return graded
+
+
+@pytest.fixture(scope="session")
+def chapter_2_model(graded_chapter) -> tuple[Path, Path]:
+    """Chapter 2's ONNX file and preprocessing: from its graded run in this session, or from `make chapters`."""
+    from app.model import model_files  # the web app's names for them
+
+    if not writes_into_repository():
+        run = graded_chapter("02_imdb_keras_to_pytorch")
+        assert run.make.returncode == 0, "chapter 2's graded run failed (see test_chapters.py)"
+    onnx_path, preprocessing_path = model_files()
+    if not onnx_path.is_file():
+        pytest.fail(f"chapter 2's model is not in {onnx_path.parent}: run `make chapters` first")
+    return onnx_path, preprocessing_path
 
 
 def pytest_sessionstart(session):
@@ -60,6 +96,15 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
 
     def log_message(self, *args: object) -> None:
         """Drop the request log line."""
+
+
+@pytest.fixture
+def data_places(tmp_path: Path, mirror_folder: Path, monkeypatch) -> dict[str, Path]:
+    """Empty cache and offline folders, with the course pointed at them, and the mirror's folder."""
+    folders = {name: tmp_path / name for name in ("cache", "offline")} | {"mirror": mirror_folder}
+    monkeypatch.setenv("COURSE_DATA_DIR", str(folders["cache"]))
+    monkeypatch.setenv("COURSE_OFFLINE_DIR", str(folders["offline"]))
+    return folders
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tarfile
@@ -22,6 +21,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+from app.local_server import free_port
 from grading import assembly, execution, grader
 from grading.exercises import (
     ANSWER,
@@ -518,13 +518,6 @@ def test_ctrl_c_keeps_what_was_graded_and_stops_every_run(chapter, tmp_path):
     assert (
         subprocess.run(["pgrep", "-f", str(tmp_path / "grades")], capture_output=True).stdout == b""
     )
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def test_a_dask_cluster_started_as_documented_grades_as_this_machine_does(

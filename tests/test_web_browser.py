@@ -1,7 +1,7 @@
 """Chapter 2's model in the browser: the same ids and logits as Python, the page as a learner sees it.
 
-Runs after tests/test_chapters.py, which leaves chapter 2's model in this run's artifacts folder; on its own
-it reads the model `make chapters` wrote.
+It reads chapter 2's model from chapter 2's graded run in this session (the `chapter_2_model` fixture), or, where
+tests write into the repository, from what `make chapters` wrote.
 """
 
 import re
@@ -12,7 +12,7 @@ import pytest
 
 from app import browser_parity
 from app.local_server import running_server
-from app.model import SentimentModel, model_files
+from app.model import SentimentModel
 from helpers import imdb
 
 REAL_REVIEWS = 600
@@ -28,14 +28,8 @@ def parity_reviews(texts: list[str], labels: np.ndarray, size: int, seed: int = 
 
 
 @pytest.fixture(scope="module")
-def model() -> SentimentModel:
-    onnx_path, preprocessing_path = model_files()
-    if not onnx_path.is_file():
-        pytest.fail(
-            f"chapter 2's model is not in {onnx_path.parent}: tests/test_chapters.py puts it there in "
-            "`make test`; to run this file alone, run `make chapters` first"
-        )
-    return SentimentModel(onnx_path, preprocessing_path)
+def model(chapter_2_model) -> SentimentModel:
+    return SentimentModel(*chapter_2_model)
 
 
 @pytest.fixture(scope="module")

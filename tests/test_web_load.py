@@ -1,4 +1,7 @@
-"""The load test as the book types it: bounded, on loopback, every request answered, batching at work."""
+"""The load test as the book types it: bounded, on loopback, every request answered, batching at work.
+
+The server it starts serves chapter 2's model (the `chapter_2_model` fixture makes sure it is there).
+"""
 
 import subprocess
 import sys
@@ -10,6 +13,8 @@ from app import load_test
 from helpers.paths import REPO_ROOT
 
 LOAD_TEST = ".venv/bin/python -m app.load_test --requests 200"
+
+pytestmark = pytest.mark.usefixtures("chapter_2_model")
 
 
 @pytest.mark.load
