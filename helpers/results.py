@@ -1,6 +1,7 @@
 """The chapters' headline figures, saved as JSON so the book and the checks read the same numbers."""
 
 import json
+import sys
 from pathlib import Path
 
 from helpers.files import atomic_write
@@ -21,9 +22,19 @@ def save_results(chapter: str, figures: dict) -> Path:
     return path
 
 
+# where the course's package installs the committed results (pyproject.toml's data-files), for lone chapters
+INSTALLED_RESULTS = Path(sys.prefix) / "share" / "onnx-crossings" / "results"
+
+
 def committed_results(chapter: str) -> dict:
-    """One chapter's headline figures as committed in the repository (results/), wherever this run writes."""
-    return json.loads((REPO_ROOT / "results" / f"{chapter}.json").read_text())
+    """One chapter's headline figures as committed (results/), wherever this run writes, in a clone or alone."""
+    for folder in (REPO_ROOT / "results", INSTALLED_RESULTS):
+        if (folder / f"{chapter}.json").is_file():
+            return json.loads((folder / f"{chapter}.json").read_text())
+    raise FileNotFoundError(
+        f"No committed results for {chapter} in {REPO_ROOT / 'results'} or {INSTALLED_RESULTS}: "
+        "reinstall the course's package, which carries them"
+    )
 
 
 def load_results() -> dict[str, dict]:

@@ -2,6 +2,10 @@
 
 import json
 import re
+import shutil
+import subprocess
+import sys
+import zipfile
 from pathlib import Path
 
 import nbformat
@@ -9,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import stocks
+from helpers import results, stocks
 from helpers.budgets import (
     BUDGET_SECONDS,
     CI_LIMIT_SECONDS,
@@ -40,6 +44,40 @@ def test_save_and_load_round_trip(tmp_path, monkeypatch):
     assert path == tmp_path / "results" / "chapter9.json"
     assert load_results() == {"chapter9": {"accuracy": {"A": 0.5}}}
     assert [p.name for p in path.parent.iterdir()] == ["chapter9.json"]
+
+
+def test_a_lone_chapter_reads_the_committed_results_its_package_carries(tmp_path, monkeypatch):
+    installed = tmp_path / "share" / "onnx-crossings" / "results"
+    installed.mkdir(parents=True)
+    (installed / "chapter2_imdb.json").write_text('{"accuracy": {"ONNX Runtime": 0.9}}')
+    monkeypatch.setattr(results, "REPO_ROOT", tmp_path / "no-clone")
+    monkeypatch.setattr(results, "INSTALLED_RESULTS", installed)
+    assert committed_results("chapter2_imdb") == {"accuracy": {"ONNX Runtime": 0.9}}
+    with pytest.raises(FileNotFoundError, match="reinstall the course's package"):
+        committed_results("chapter9")
+
+
+def test_the_package_carries_every_committed_results_file(tmp_path):
+    # built from a copy, so that setuptools' build folder stays out of the clone
+    source = tmp_path / "source"
+    source.mkdir()
+    for name in ("pyproject.toml", "requirements.txt", "requirements-nodeps.txt"):
+        shutil.copy(REPO_ROOT / name, source)
+    for folder in ("helpers", "grading", "app", "results"):
+        shutil.copytree(REPO_ROOT / folder, source / folder)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation"]
+        + ["--wheel-dir", str(tmp_path), str(source)],
+        check=True,
+        capture_output=True,
+    )
+    (wheel,) = tmp_path.glob("*.whl")
+    carried = {
+        Path(name).name
+        for name in zipfile.ZipFile(wheel).namelist()
+        if ".data/data/share/onnx-crossings/results/" in name
+    }
+    assert carried == {path.name for path in (REPO_ROOT / "results").glob("*.json")}
 
 
 def printed(notebook: Path) -> dict:
