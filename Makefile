@@ -37,11 +37,13 @@ venv:
 
 # The environment becomes exactly the lock (uv pip sync adds, upgrades and removes), every file checked against its
 # hash, so a changed lock never leaves it half-upgraded. A failed install removes it, so the next run starts clean.
+# The course's package is installed editable in compat mode, which puts the repository itself on the environment's
+# path: tools/ (the CI budgets, the web app's measurement harness), which the package does not carry, imports too.
 # (Bytecode is compiled on purpose: where PYTHONDONTWRITEBYTECODE is set, as on CI's machine and in many
 # containers, no import writes bytecode later, and every kernel would compile its imports again.)
 $(INSTALLED): requirements.lock requirements-nodeps.lock requirements-gpu.lock pyproject.toml | venv
 	{ $(BIN)/uv pip sync --quiet --python $(BIN)/python --require-hashes --compile-bytecode $(LOCK) requirements-nodeps.lock \
-	  && $(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps --compile-bytecode --editable . ; } \
+	  && $(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps --compile-bytecode --editable . --config-settings editable_mode=compat ; } \
 	  || { rm -rf $(VENV); echo "Installing the environment failed (see uv's message above); $(VENV) was removed."; exit 1; }
 	touch $@
 
@@ -82,11 +84,11 @@ chapters: setup
 ## web-app-figures: measure chapter 2's web app in headless Chromium (results/web_app.*), or say why not
 web-app-figures: setup
 	@if sh tools/system_tool.sh chromium --skipping "the web app's figures keep their committed values (results/web_app.*)"; \
-	  then echo "$(BIN)/python -m app.figures" && $(BIN)/python -m app.figures; fi
+	  then echo "$(BIN)/python -m tools.web_app_figures" && $(BIN)/python -m tools.web_app_figures; fi
 
 ## students: regenerate the student versions (solutions removed) of the chapters that have exercises
 students: setup
-	$(BIN)/python -m grading.exercises $(CHAPTERS)
+	$(BIN)/python -m onnx_crossings.grading.exercises $(CHAPTERS)
 
 ## book: stamp _config.yml's repository and ref into the chapters' set-up cells and the README's badges, then render
 ## the HTML book from the executed notebooks (no re-execution) into _build/html (BOOK_OUTPUT=folder: folder/_build);
@@ -106,7 +108,7 @@ check: setup sandbox browser
 ## grade: grade a folder of student notebooks, e.g. make grade SUBMISSIONS=inbox/ CHAPTER=notebooks/03_aapl_keras_to_scikit_learn.ipynb
 grade: setup sandbox
 	@[ -n "$(SUBMISSIONS)" ] && [ -n "$(CHAPTER)" ] || { echo "usage: make grade SUBMISSIONS=<folder> CHAPTER=<notebooks/chapter.ipynb> [GRADES=grades] [JOBS=1] [SCHEDULER=tcp://host:8786]"; exit 2; }
-	$(BIN)/python -m grading $(SUBMISSIONS) --chapter $(CHAPTER) --out $(or $(GRADES),grades) --jobs $(or $(JOBS),1) $(if $(SCHEDULER),--scheduler $(SCHEDULER))
+	$(BIN)/python -m onnx_crossings.grading $(SUBMISSIONS) --chapter $(CHAPTER) --out $(or $(GRADES),grades) --jobs $(or $(JOBS),1) $(if $(SCHEDULER),--scheduler $(SCHEDULER))
 
 ## lone-notebook: run one chapter as a learner who opens it in Colab does: an empty folder outside the repository, a
 ## new Python 3.13 with Colab's versions of the chapter's packages (tools/colab/pip-freeze.txt), the set-up cell
@@ -126,7 +128,7 @@ lab: setup
 
 ## app: chapter 2's model as a web app on 127.0.0.1 (PORT=8000): open the address it prints
 app: setup
-	$(BIN)/python -m app --port $(or $(PORT),8000)
+	$(BIN)/python -m onnx_crossings.app --port $(or $(PORT),8000)
 
 ## gpu: ONNX Runtime on an NVIDIA GPU (Linux x86-64, Windows in WSL2): the environment follows requirements-gpu.lock,
 ## where onnxruntime-gpu with its CUDA libraries replaces onnxruntime (they share one import), then the device
@@ -135,7 +137,7 @@ gpu: venv
 	touch $(GPU)
 	rm -f $(INSTALLED)
 	@$(MAKE) --no-print-directory setup
-	$(BIN)/python -m helpers.devices
+	$(BIN)/python -m onnx_crossings.plumbing.devices
 
 cpu: venv
 	rm -f $(GPU) $(INSTALLED)

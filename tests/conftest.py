@@ -15,14 +15,14 @@ import pytest
 from graded_runs import GradedRun, make_grade, writes_into_repository
 from onnx import TensorProto, helper
 
-from helpers.budgets import (
+from onnx_crossings.plumbing.paths import REPO_ROOT
+from tools.budgets import (
     GRADING_BUDGET_SECONDS,
     grading_times_path,
     load_times,
     notebook_times_path,
     time_budget_report,
 )
-from helpers.paths import REPO_ROOT
 
 CHAPTERS_MARK = "chapters"
 
@@ -50,7 +50,7 @@ def graded_chapter():
 @pytest.fixture(scope="session")
 def chapter_2_model(graded_chapter) -> tuple[Path, Path]:
     """Chapter 2's ONNX file and preprocessing: from its graded run in this session, or from `make chapters`."""
-    from app.model import model_files  # the web app's names for them
+    from onnx_crossings.app.model import model_files  # the web app's names for them
 
     if not writes_into_repository():
         run = graded_chapter("02_imdb_keras_to_pytorch")
@@ -74,7 +74,7 @@ def pytest_terminal_summary(terminalreporter):
         return
     if notebook_times := load_times(notebook_times_path()):
         terminalreporter.write_sep(
-            "-", "seconds each notebook took, against its budget (helpers/budgets.py)"
+            "-", "seconds each notebook took, against its budget (tools/budgets.py)"
         )
         terminalreporter.write_line(time_budget_report(notebook_times))
     if grading_times := load_times(grading_times_path()):

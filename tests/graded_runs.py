@@ -23,7 +23,7 @@ from pathlib import Path
 
 import nbformat
 
-from grading.exercises import (
+from onnx_crossings.grading.exercises import (
     ANSWER,
     SOLUTION,
     answer_sheet,
@@ -33,8 +33,8 @@ from grading.exercises import (
     student_path,
     tags,
 )
-from helpers.budgets import grading_times_path, save_notebook_time, save_time
-from helpers.paths import REPO_ROOT, artifacts_dir, output_dir, results_dir
+from onnx_crossings.plumbing.paths import REPO_ROOT, artifacts_dir, output_dir, results_dir
+from tools.budgets import grading_times_path, save_notebook_time, save_time
 
 GRADED_IN_DEPTH = REPO_ROOT / "notebooks" / "03_aapl_keras_to_scikit_learn.ipynb"
 

@@ -6,8 +6,8 @@ import os
 import numpy as np
 import pytest
 
-from grading.answers import export_answers, read_answers
-from helpers.parity import Parity
+from onnx_crossings.grading.answers import export_answers, read_answers
+from onnx_crossings.teaching.parity import Parity
 
 PARITY = Parity(
     "Keras", "ONNX", "logits", 3, 1.0, 0, np.array([0.5, 0.0, 0.25]), np.array([2.0, 1.0, 3.0])

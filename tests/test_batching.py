@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from helpers.batching import batches, in_batches
+from onnx_crossings.plumbing.batching import batches, in_batches
 
 
 @pytest.mark.parametrize("size", [1, 3, 7, 10, 11])

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from helpers.benchmark import measure, run_in_batches, run_onnx_in_batches
+from onnx_crossings.teaching.benchmark import measure, run_in_batches, run_onnx_in_batches
 
 
 def test_batches_cover_every_input_in_order():

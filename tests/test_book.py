@@ -7,7 +7,7 @@ import nbformat
 import pytest
 import yaml
 
-from helpers.paths import REPO_ROOT
+from onnx_crossings.plumbing.paths import REPO_ROOT
 
 SNIPPETS = re.compile(r"<!-- from (\S+) -->.*?<!-- end of \1 -->", re.DOTALL)
 
@@ -111,6 +111,8 @@ def test_binder_builds_what_the_binder_buttons_open():
     config = yaml.safe_load((REPO_ROOT / "_config.yml").read_text())
     binder_pages = config["sphinx"]["config"]["launch_pages"]["binder"]
     post_build = (REPO_ROOT / "binder" / "postBuild").read_text()
-    installed = re.findall(r"^python -m helpers.install (\S+)$", post_build, re.MULTILINE)
+    installed = re.findall(
+        r"^python -m onnx_crossings.plumbing.install (\S+)$", post_build, re.MULTILINE
+    )
     assert sorted(f"notebooks/{chapter}" for chapter in installed) == sorted(binder_pages)
     assert (REPO_ROOT / "binder" / "runtime.txt").read_text().strip() == "python-3.13"

@@ -5,8 +5,8 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from grading.checks import chapter4_broken_crossings as checks
-from helpers import divergence
+from onnx_crossings.checks import when_a_crossing_breaks as checks
+from onnx_crossings.teaching import divergence
 
 
 def three_layers() -> onnx.ModelProto:

@@ -16,8 +16,8 @@ from graded_runs import GRADED_IN_DEPTH
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
-from grading.exercises import checks
-from helpers.paths import REPO_ROOT
+from onnx_crossings.grading.exercises import checks
+from onnx_crossings.plumbing.paths import REPO_ROOT
 
 CHAPTERS = sorted((REPO_ROOT / "notebooks").glob("*.ipynb"))
 ONE_NOTEBOOK = f".venv/bin/pytest --nbval-lax notebooks/{GRADED_IN_DEPTH.name}"

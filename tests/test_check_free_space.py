@@ -4,7 +4,7 @@ import shutil
 import subprocess
 import sys
 
-from helpers.paths import REPO_ROOT
+from onnx_crossings.plumbing.paths import REPO_ROOT
 
 SCRIPT = REPO_ROOT / "tools" / "check_free_space.py"
 

@@ -10,8 +10,9 @@ import pytest
 import torch
 from launching import NOBODY, enterable_by_everyone
 
-from helpers import devices, runtimes
-from helpers.paths import REPO_ROOT
+from onnx_crossings.plumbing import devices
+from onnx_crossings.plumbing.paths import REPO_ROOT
+from onnx_crossings.teaching import runtimes
 
 CUDA, CPU = runtimes.CUDA, runtimes.CPU
 
@@ -82,7 +83,9 @@ def test_the_hardware_line_on_this_machine_reads_the_cpu_everywhere():
 @pytest.mark.parametrize("as_nobody", [False, True], ids=["as this user", "as nobody"])
 def test_the_documented_device_report_runs_from_the_repository_root(as_nobody):
     setup_page = (REPO_ROOT / "book" / "setup.md").read_text()
-    documented = re.search(r"^\.venv/bin/python (-m helpers\.devices)$", setup_page, flags=re.M)
+    documented = re.search(
+        r"^\.venv/bin/python (-m onnx_crossings\.plumbing\.devices)$", setup_page, flags=re.M
+    )
     assert documented, "the setup page shows the device report's command"
     prefix = [shutil.which(NOBODY[0]), *NOBODY[1:]] if as_nobody else []
     with enterable_by_everyone(REPO_ROOT, Path(sys.executable).resolve()):

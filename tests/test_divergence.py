@@ -13,8 +13,8 @@ import torch
 from launching import NOBODY, enterable_by_everyone
 from onnx import TensorProto, helper, numpy_helper
 
-from helpers import divergence
-from helpers.paths import REPO_ROOT
+from onnx_crossings.plumbing.paths import REPO_ROOT
+from onnx_crossings.teaching import divergence
 
 
 def chain(scale=2.0, shift=0.5, weights=None, batch: int | str = "batch") -> onnx.ModelProto:
@@ -193,9 +193,9 @@ def test_random_inputs_follow_the_declared_shapes_and_ask_for_dynamic_sizes():
 
 
 def command(*args, cwd=REPO_ROOT) -> subprocess.CompletedProcess:
-    """`python -m helpers.divergence ARGS`, run as a learner types it, from the repository root."""
+    """`python -m onnx_crossings.teaching.divergence ARGS`, run as a learner types it, from the repository root."""
     return subprocess.run(
-        [sys.executable, "-m", "helpers.divergence", *map(str, args)],
+        [sys.executable, "-m", "onnx_crossings.teaching.divergence", *map(str, args)],
         cwd=cwd,
         capture_output=True,
         text=True,
@@ -301,7 +301,8 @@ def test_the_command_exits_2_with_a_sentence_on_bad_input(files, tmp_path, argum
 def test_the_documented_command_runs_from_the_repository_root_on_relative_paths(as_nobody):
     setup_page = (REPO_ROOT / "book" / "setup.md").read_text()
     documented = re.search(
-        r"\.venv/bin/python (-m helpers\.divergence GOOD\.onnx SUSPECT\.onnx .*)", setup_page
+        r"\.venv/bin/python (-m onnx_crossings\.teaching\.divergence GOOD\.onnx SUSPECT\.onnx .*)",
+        setup_page,
     )
     assert documented, "the setup page shows the divergence command"
     # relative to the repository root, as a learner types paths

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from helpers.download import (
+from onnx_crossings.data.download import (
     DatasetError,
     downloaded,
     safe_extract,
     verified_copy,
 )
-from helpers.files import sha256_of
+from onnx_crossings.plumbing.files import sha256_of
 
 PAYLOAD = bytes(range(256)) * 5000  # 1.28 MB: more than one 1 MiB chunk
 PAYLOAD_SHA256 = hashlib.sha256(PAYLOAD).hexdigest()
@@ -193,7 +193,10 @@ def test_safe_extract_refuses_unreadable_archive(tmp_path: Path) -> None:
 
 
 def test_importing_the_loaders_leaves_pooch_and_its_progress_bars_unloaded():
-    code = "import sys, helpers.mnist, helpers.imdb, helpers.stocks; print('pooch' in sys.modules)"
+    code = (
+        "import sys, onnx_crossings.data.mnist, onnx_crossings.data.imdb, onnx_crossings.data.stocks; "
+        "print('pooch' in sys.modules)"
+    )
     child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert child.stdout.strip() == "False", (
         "a chapter importing a loader would print tqdm's warning"

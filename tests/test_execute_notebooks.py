@@ -7,7 +7,7 @@ import sys
 import nbformat
 from nbformat.v4 import new_code_cell, new_notebook
 
-from helpers.paths import REPO_ROOT
+from onnx_crossings.plumbing.paths import REPO_ROOT
 
 SCRIPT = REPO_ROOT / "tools" / "execute_notebooks.py"
 KERNEL = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}

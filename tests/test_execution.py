@@ -4,10 +4,10 @@ import tomllib
 
 from nbformat.v4 import new_notebook
 
-from grading import execution
-from grading.execution import CELL_TIMEOUT
-from grading.sandbox import Limits, Outcome
-from helpers.paths import REPO_ROOT
+from onnx_crossings.grading import execution
+from onnx_crossings.grading.execution import CELL_TIMEOUT
+from onnx_crossings.grading.sandbox import Limits, Outcome
+from onnx_crossings.plumbing.paths import REPO_ROOT
 
 
 def test_a_verdict_process_that_writes_nothing_readable_is_noted(tmp_path, monkeypatch):

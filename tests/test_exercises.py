@@ -7,7 +7,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from grading.exercises import (
+from onnx_crossings.grading.exercises import (
     ANSWER,
     CHECK,
     SOLUTION,
@@ -24,7 +24,7 @@ from grading.exercises import (
     student_version,
     tags,
 )
-from helpers.paths import REPO_ROOT
+from onnx_crossings.plumbing.paths import REPO_ROOT
 
 CHAPTERS = sorted((REPO_ROOT / "notebooks").glob("*.ipynb"))
 STUDENT_VERSIONS = sorted((REPO_ROOT / "students").glob("*.ipynb"))
@@ -41,7 +41,7 @@ def outer():
     def inner(doubled):
         return "doubled"
 """
-IMPORTS = "from grading.checks import check\n\nimport tiny_checks as checks\n\nx = 1"
+IMPORTS = "from onnx_crossings.checks import check\n\nimport tiny_checks as checks\n\nx = 1"
 
 
 @pytest.fixture

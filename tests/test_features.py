@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import features
-from helpers.stocks import load_prices
+from onnx_crossings.data import features
+from onnx_crossings.data.stocks import load_prices
 
 
 @pytest.fixture(scope="module")

@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import feeds
-from helpers.download import DatasetError
-from helpers.stocks import PRICE_COLUMNS
+from onnx_crossings.data import feeds
+from onnx_crossings.data.download import DatasetError
+from onnx_crossings.data.stocks import PRICE_COLUMNS
 
 
 def bars(first_day: str, count: int) -> pd.DataFrame:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers.files import atomic_write, atomic_write_text, sha256_of
+from onnx_crossings.plumbing.files import atomic_write, atomic_write_text, sha256_of
 
 PAYLOAD = bytes(range(256)) * 5000  # 1.28 MB: more than one 1 MiB chunk
 PAYLOAD_SHA256 = hashlib.sha256(PAYLOAD).hexdigest()

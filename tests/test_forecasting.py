@@ -6,7 +6,8 @@ import pytest
 from sklearn.dummy import DummyRegressor
 from sklearn.model_selection import cross_validate
 
-from helpers import forecasting, stocks
+from onnx_crossings.data import stocks
+from onnx_crossings.teaching import forecasting
 
 DAYS = pd.bdate_range("2020-01-01", "2023-12-31")
 

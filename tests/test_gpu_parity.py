@@ -3,7 +3,7 @@
 import re
 import subprocess
 
-from helpers.paths import REPO_ROOT
+from onnx_crossings.plumbing.paths import REPO_ROOT
 
 
 def test_the_gpu_parity_script_measures_the_cpu_when_there_is_no_gpu():

@@ -21,9 +21,8 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from app.local_server import free_port
-from grading import assembly, execution, grader
-from grading.exercises import (
+from onnx_crossings.grading import assembly, execution, grader
+from onnx_crossings.grading.exercises import (
     ANSWER,
     CHECK,
     SOLUTION,
@@ -32,8 +31,9 @@ from grading.exercises import (
     student_version,
     tags,
 )
-from grading.sandbox import Limits
-from helpers.paths import REPO_ROOT
+from onnx_crossings.grading.sandbox import Limits
+from onnx_crossings.plumbing.paths import REPO_ROOT
+from tools.local_server import free_port
 
 CHAPTER = "09_tiny"
 MEAN, NORM = "average = sum(values) / len(values)", "norm = math.sqrt(sum(v * v for v in values))"
@@ -71,7 +71,7 @@ def chapter(tmp_path_factory):
     (folder / f"{CHECKS}.py").write_text(CHECKS_SOURCE)
     imports = (
         f"import math\nimport sys\n\nsys.path.insert(0, {str(folder)!r})\n\n"
-        f"from grading.checks import check\n\nimport {CHECKS} as checks"
+        f"from onnx_crossings.checks import check\n\nimport {CHECKS} as checks"
     )
     notebook = new_notebook(
         cells=[
@@ -140,12 +140,12 @@ norm = 0.0""",
 get_ipython().set_custom_exc((BaseException,), lambda *args, **kwargs: None)
 sys.excepthook = lambda *args: None
 norm = "wrong" + 1""",
-    "monkeypatches": """import builtins, math, grading.checks, numpy
+    "monkeypatches": """import builtins, math, onnx_crossings.checks, numpy
 math.isclose = lambda *args, **kwargs: True
 math.sqrt = lambda x: 0.0
 builtins.abs = lambda x: 0.0
 builtins.sum = lambda *args: 0.0
-grading.checks.check = lambda function: None
+onnx_crossings.checks.check = lambda function: None
 numpy.allclose = lambda *args, **kwargs: True
 norm = 0.0""",
     "rebinds_check_inputs": "values = [0.0]\nnorm = 0.0",
@@ -172,7 +172,7 @@ norm = 0.0""",
 written = []
 for target in ["../../../../inbox/reference.ipynb", "../../../scores.csv", "../../../summary.md",
                "../../0001/run/answers/norm/values.json", "../../../conftest.py", "conftest.py", "/tmp/conftest.py",
-               str(pathlib.Path(__import__("helpers").__file__).parents[1] / "conftest.py"), "/conftest.py"]:
+               str(pathlib.Path(__import__("onnx_crossings").__file__).parents[1] / "conftest.py"), "/conftest.py"]:
     try:
         pathlib.Path(target).write_text("import pytest\\npytest.exit('gamed')\\n")
         written.append(target)
@@ -479,7 +479,7 @@ def test_ctrl_c_keeps_what_was_graded_and_stops_every_run(chapter, tmp_path):
     command = [
         sys.executable,
         "-m",
-        "grading",
+        "onnx_crossings.grading",
         "inbox",
         "--chapter",
         str(chapter),
@@ -565,7 +565,7 @@ def test_a_dask_cluster_started_as_documented_grades_as_this_machine_does(
             [
                 sys.executable,
                 "-m",
-                "grading",
+                "onnx_crossings.grading",
                 str(inbox),
                 "--chapter",
                 str(chapter),

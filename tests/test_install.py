@@ -1,6 +1,7 @@
-"""helpers/install.py: what a chapter opened alone installs, and that it installs nothing where the course is."""
+"""plumbing/install.py: what a chapter opened alone installs, and that it installs nothing where the course is."""
 
 import ast
+import os
 import runpy
 import subprocess
 import sys
@@ -11,11 +12,11 @@ import nbformat
 import pytest
 from packaging.utils import canonicalize_name
 
-from helpers import install
-from helpers.paths import REPO_ROOT
+from onnx_crossings.plumbing import install
+from onnx_crossings.plumbing.paths import REPO_ROOT
 
 CHAPTERS = sorted((REPO_ROOT / "notebooks").glob("*.ipynb"))
-OWN_PACKAGES = {"helpers", "grading", "app"}
+OWN_PACKAGES = {"onnx_crossings"}
 
 
 def pinned_in(file: str) -> dict[str, str]:
@@ -69,7 +70,9 @@ def test_a_chapter_imports_only_what_its_set_up_cell_installs(path):
     third_party = imported - OWN_PACKAGES - set(sys.stdlib_module_names) - {"IPython"}
     needed = {canonicalize_name(dist) for module in third_party for dist in providers[module]}
     missing = needed - set(install.CHAPTER_PACKAGES[path.stem])
-    assert not missing, f"{path.stem} imports {sorted(missing)}: add them to helpers/install.py"
+    assert not missing, (
+        f"{path.stem} imports {sorted(missing)}: add them to onnx_crossings/plumbing/install.py"
+    )
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda path: path.stem)
@@ -85,6 +88,31 @@ def test_the_set_up_cell_comes_first_and_does_nothing_where_the_course_is_instal
     )
     assert ran.returncode == 0, ran.stderr[-2000:]
     assert ran.stdout == "", f"the set-up cell printed, so it meant to install: {ran.stdout}"
+
+
+def test_a_learners_helpers_module_beside_a_chapter_does_not_pass_for_the_course(tmp_path):
+    """The set-up cell asks for the course's distribution, so a learner's helpers.py does not stop it installing."""
+    _, (cell,) = setup_cell_of(CHAPTERS[0])
+    (tmp_path / "helpers.py").write_text(
+        "def percent(part, whole):\n    return 100 * part / whole\n"
+    )
+    bare = (
+        tmp_path / "venv"
+    )  # a Python without the course (and without pip, so nothing is installed)
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(bare)], check=True)
+    ran = subprocess.run(
+        [str(bare / "bin" / "python"), "-c", cell.source],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        env=os.environ | {"COURSE_INSTALL_SOURCE": "onnx-crossings-from-nowhere"},
+    )
+    assert (
+        "Installing the course's package, onnx_crossings, from onnx-crossings-from-nowhere"
+        in ran.stdout
+    ), ran.stdout + ran.stderr[-2000:]
+    assert "No module named pip" in ran.stderr, "it went on to run pip"
 
 
 def fake_python(monkeypatch, *versions: dict[str, str]) -> list[list[str]]:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from launching import NOBODY, enterable_by_everyone, first_address, page_at
 
-from helpers.paths import REPO_ROOT
+from onnx_crossings.plumbing.paths import REPO_ROOT
 
 ADDRESS = r"http://127\.0\.0\.1:\d+/lab/tree/notebooks\?token=\w+"  # the repository, opened at the chapters
 

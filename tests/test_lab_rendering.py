@@ -19,7 +19,7 @@ import pytest
 from launching import first_address
 from playwright.sync_api import Page, sync_playwright
 
-from helpers.paths import REPO_ROOT
+from onnx_crossings.plumbing.paths import REPO_ROOT
 
 NOTEBOOKS = sorted((REPO_ROOT / "notebooks").glob("*.ipynb")) + sorted(
     (REPO_ROOT / "book").glob("*.ipynb")

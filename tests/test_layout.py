@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from helpers.layout import check_batch_shape, nchw_to_nhwc
+from onnx_crossings.teaching.layout import check_batch_shape, nchw_to_nhwc
 
 
 def test_a_matching_batch_passes_through_unchanged():

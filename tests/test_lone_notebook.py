@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers import install
-from helpers.paths import REPO_ROOT
+from onnx_crossings.plumbing import install
+from onnx_crossings.plumbing.paths import REPO_ROOT
 
 CHAPTER = REPO_ROOT / "notebooks" / "03_aapl_keras_to_scikit_learn.ipynb"
 
@@ -33,6 +33,7 @@ def test_chapter_3_runs_alone_in_colabs_runtime_keeping_its_packages():
     assert not Path(times["folder"]).is_relative_to(REPO_ROOT), (
         "the chapter ran inside the repository"
     )
+    assert times["beside_it"] == ["helpers.py"], "a learner's own helpers.py lay beside the chapter"
     assert times["setup_cell_s"] > 5, (
         "the set-up cell installed nothing, so the environment was not fresh"
     )

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 import torch
 
-from helpers import mnist
-from helpers.download import DatasetError
-from helpers.files import sha256_of
-from helpers.paths import REPO_ROOT
+from onnx_crossings.data import mnist
+from onnx_crossings.data.download import DatasetError
+from onnx_crossings.plumbing.files import sha256_of
+from onnx_crossings.plumbing.paths import REPO_ROOT
 
 IMAGES = np.random.default_rng(1).integers(0, 256, size=(3, 28, 28), dtype=np.uint8)
 LABELS = np.array([3, 1, 4], dtype=np.uint8)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from helpers import models
+from onnx_crossings.teaching import models
 
 
 def test_review_lstm_starts_from_the_given_embeddings_and_gives_one_logit_trained_as_one():

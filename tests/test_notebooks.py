@@ -2,14 +2,15 @@
 
 import ast
 import importlib
+import importlib.util
 import json
 import re
 
 import nbformat
 import pytest
 
-from helpers.paths import REPO_ROOT
-from helpers.source import source_of
+from onnx_crossings.plumbing.paths import REPO_ROOT
+from onnx_crossings.plumbing.source import source_of
 
 NOTEBOOKS = sorted((REPO_ROOT / "notebooks").glob("*.ipynb")) + [
     REPO_ROOT / "book" / "results.ipynb"
@@ -63,9 +64,8 @@ def test_no_section_numbers_are_typed():
     """Cross-references are MyST labels ({ref}), which the book build (-W -n) checks; typed numbers go stale."""
     typed = re.compile(r"\bsections? \d", re.IGNORECASE)
     texts = {
-        path.name: path.read_text()
-        for folder in ("helpers", "grading")
-        for path in (REPO_ROOT / folder).glob("*.py")
+        str(path.relative_to(REPO_ROOT)): path.read_text()
+        for path in (REPO_ROOT / "onnx_crossings").rglob("*.py")
     }
     for path in CHAPTERS:
         for index, cell in enumerate(nbformat.read(path, as_version=4).cells):
@@ -132,6 +132,14 @@ def test_the_book_pages_show_what_their_cells_give_from_the_committed_results(mo
             )
 
 
+def imported_module(name: str):
+    """The course's module a chapter imports by its bare name (`plots`), from the sub-package that holds it."""
+    for package in ("data", "teaching", "plumbing"):
+        if importlib.util.find_spec(f"onnx_crossings.{package}.{name}") is not None:
+            return importlib.import_module(f"onnx_crossings.{package}.{name}")
+    raise ModuleNotFoundError(f"no module of the course is named {name}")
+
+
 def shown_objects(cell_source: str) -> list:
     """The course objects a `source.show_source(module.name, ...)` call in a cell names, imported afresh."""
     calls = [
@@ -142,7 +150,7 @@ def shown_objects(cell_source: str) -> list:
     objects = []
     for argument in (argument for call in calls for argument in call.args):
         module, *attributes = ast.unparse(argument).split(".")
-        found = importlib.import_module(f"helpers.{module}")
+        found = imported_module(module)
         for attribute in attributes:
             found = getattr(found, attribute)
         objects.append(found)
@@ -151,7 +159,7 @@ def shown_objects(cell_source: str) -> list:
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda path: path.name)
 def test_the_course_code_a_chapter_shows_is_the_code_as_it_stands(path):
-    """A chapter shows helpers' code from their files; its stored output must not lag behind an edit."""
+    """A chapter shows the course's code from their files; its stored output must not lag behind an edit."""
     for cell in code_cells(path):
         objects = shown_objects(cell.source) if "source.show_source(" in cell.source else []
         if objects:

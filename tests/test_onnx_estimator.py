@@ -12,7 +12,7 @@ from sklearn.model_selection import TimeSeriesSplit, cross_val_score, cross_vali
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
-from helpers.onnx_estimator import KerasOnnxRegressor, PrefitOnnxRegressor
+from onnx_crossings.teaching.onnx_estimator import KerasOnnxRegressor, PrefitOnnxRegressor
 
 WINDOW, FEATURES = 5, 3
 

@@ -16,7 +16,12 @@ from onnx.backend.test.case.node import collect_testcases
 from onnx.backend.test.case.test_case import TestCase
 from onnx2torch.node_converters.registry import get_converter
 
-from helpers.onnx_lstm import DEFAULT_ACTIVATIONS, OnnxLSTM, convert_lstm_node, convert_to_torch
+from onnx_crossings.teaching.onnx_lstm import (
+    DEFAULT_ACTIVATIONS,
+    OnnxLSTM,
+    convert_lstm_node,
+    convert_to_torch,
+)
 
 STEPS, BATCH, INPUT_SIZE, HIDDEN_SIZE = 5, 3, 4, 6
 MIXED_LENGTHS = [3, 5, 1]

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from helpers.parity import assert_labels_agree, assert_parity, compare, labels_of
+from onnx_crossings.teaching.parity import assert_labels_agree, assert_parity, compare, labels_of
 
 TOLERANCE = {"rtol": 1e-5, "atol": 1e-4}
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers.paths import REPO_ROOT
+from onnx_crossings.plumbing.paths import REPO_ROOT
 
 PLATFORMS = {  # the README's platforms, as uv names them (glibc 2.28 or newer on Linux)
     "Linux x86-64": "x86_64-manylinux_2_28",

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import plots
+from onnx_crossings.teaching import plots
 
 
 @pytest.fixture(autouse=True)
@@ -194,7 +194,7 @@ def test_return_intervals_count_the_days_outside_each_interval():
 
 
 def test_divergence_bars_are_shares_of_tolerance_red_when_over_it():
-    from helpers.divergence import TensorDifference
+    from onnx_crossings.teaching.divergence import TensorDifference
 
     def difference(tensor, largest, tolerance):
         return TensorDifference(0, tensor, "Add", tensor, largest, 1.0, tolerance)

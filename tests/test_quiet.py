@@ -6,7 +6,7 @@ import warnings
 import pytest
 import torch
 
-from helpers.quiet import (
+from onnx_crossings.plumbing.quiet import (
     native_stderr_kept,
     python_chatter_hidden,
     silence_native_stderr,
@@ -15,7 +15,7 @@ from helpers.quiet import (
 
 CHILD = """
 import os
-from helpers.quiet import silence_native_stderr, slice_deprecation_ignored
+from onnx_crossings.plumbing.quiet import silence_native_stderr, slice_deprecation_ignored
 os.write(2, b"before\\n")
 with silence_native_stderr():
     os.write(2, b"native chatter\\n")
@@ -62,7 +62,7 @@ def test_importing_the_lstm_converter_leaves_the_warning_filters_alone():
     # the libraries add filters of their own when imported, so they are imported first
     code = (
         "import warnings, onnx, onnx2torch, torch; before = list(warnings.filters);"
-        "import helpers.onnx_lstm; print(warnings.filters == before)"
+        "import onnx_crossings.teaching.onnx_lstm; print(warnings.filters == before)"
     )
     child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert child.stdout.strip() == "True"

@@ -1,13 +1,13 @@
 """A reference run is reused only while everything it depends on is unchanged, sub-packages' files included."""
 
-from grading import reference_values
+from onnx_crossings.grading import reference_values
 
 
 def test_the_fingerprint_covers_every_file_of_the_course_packages(tmp_path, monkeypatch):
     for name in (
-        "helpers/a.py",
-        "helpers/sub/deep/b.py",
-        "grading/checks/c.py",
+        "onnx_crossings/a.py",
+        "onnx_crossings/sub/deep/b.py",
+        "onnx_crossings/checks/c.py",
         "requirements.txt",
     ):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
@@ -19,8 +19,8 @@ def test_the_fingerprint_covers_every_file_of_the_course_packages(tmp_path, monk
     assert reference_values.fingerprint(chapter, []) == before, (
         "the same files give the same fingerprint"
     )
-    (tmp_path / "helpers/sub/deep/b.py").write_text("x = 2\n")
+    (tmp_path / "onnx_crossings/sub/deep/b.py").write_text("x = 2\n")
     changed = reference_values.fingerprint(chapter, [])
     assert changed != before, "a module in a sub-package is part of the fingerprint"
-    (tmp_path / "grading/checks/new.py").write_text("")
+    (tmp_path / "onnx_crossings/checks/new.py").write_text("")
     assert reference_values.fingerprint(chapter, []) != changed, "so is a new module"

@@ -4,7 +4,7 @@ import random
 import numpy as np
 import torch
 
-from helpers.reproducibility import seed_everything
+from onnx_crossings.plumbing.reproducibility import seed_everything
 
 
 def draws() -> tuple[float, float, float]:

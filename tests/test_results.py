@@ -13,29 +13,40 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import results, stocks
-from helpers.budgets import (
+from onnx_crossings.data import stocks
+from onnx_crossings.plumbing import results
+from onnx_crossings.plumbing.paths import REPO_ROOT
+from onnx_crossings.plumbing.results import committed_results, load_results, save_results
+from tools.budgets import (
     BUDGET_SECONDS,
     CI_LIMIT_SECONDS,
     GRADING_BUDGET_SECONDS,
     budget_table,
     ci_budget_seconds,
+    committed_notebook_times,
     load_notebook_times,
+    overruns,
     save_notebook_time,
     time_budget_report,
 )
-from helpers.paths import REPO_ROOT
-from helpers.results import committed_results, load_results, save_results
 
 CHAPTERS = {
-    "chapter1_mnist": REPO_ROOT / "notebooks" / "01_mnist_pytorch_to_tensorflow.ipynb",
-    "chapter1_bonus": REPO_ROOT / "notebooks" / "01b_mnist_deeper_smaller_faster.ipynb",
-    "chapter2_imdb": REPO_ROOT / "notebooks" / "02_imdb_keras_to_pytorch.ipynb",
-    "chapter2_bonus": REPO_ROOT / "notebooks" / "02b_imdb_pretrained_transformer.ipynb",
-    "chapter3_aapl": REPO_ROOT / "notebooks" / "03_aapl_keras_to_scikit_learn.ipynb",
-    "chapter4_broken_crossings": REPO_ROOT / "notebooks" / "04_when_a_crossing_breaks.ipynb",
+    "01_mnist_pytorch_to_tensorflow": REPO_ROOT
+    / "notebooks"
+    / "01_mnist_pytorch_to_tensorflow.ipynb",
+    "01b_mnist_deeper_smaller_faster": REPO_ROOT
+    / "notebooks"
+    / "01b_mnist_deeper_smaller_faster.ipynb",
+    "02_imdb_keras_to_pytorch": REPO_ROOT / "notebooks" / "02_imdb_keras_to_pytorch.ipynb",
+    "02b_imdb_pretrained_transformer": REPO_ROOT
+    / "notebooks"
+    / "02b_imdb_pretrained_transformer.ipynb",
+    "03_aapl_keras_to_scikit_learn": REPO_ROOT
+    / "notebooks"
+    / "03_aapl_keras_to_scikit_learn.ipynb",
+    "04_when_a_crossing_breaks": REPO_ROOT / "notebooks" / "04_when_a_crossing_breaks.ipynb",
 }
-ACCURACY_TARGETS = {"chapter1_mnist": 0.992, "chapter2_imdb": 0.889}
+ACCURACY_TARGETS = {"01_mnist_pytorch_to_tensorflow": 0.992, "02_imdb_keras_to_pytorch": 0.889}
 
 
 def test_save_and_load_round_trip(tmp_path, monkeypatch):
@@ -49,10 +60,10 @@ def test_save_and_load_round_trip(tmp_path, monkeypatch):
 def test_a_lone_chapter_reads_the_committed_results_its_package_carries(tmp_path, monkeypatch):
     installed = tmp_path / "share" / "onnx-crossings" / "results"
     installed.mkdir(parents=True)
-    (installed / "chapter2_imdb.json").write_text('{"accuracy": {"ONNX Runtime": 0.9}}')
+    (installed / "02_imdb_keras_to_pytorch.json").write_text('{"accuracy": {"ONNX Runtime": 0.9}}')
     monkeypatch.setattr(results, "REPO_ROOT", tmp_path / "no-clone")
     monkeypatch.setattr(results, "INSTALLED_RESULTS", installed)
-    assert committed_results("chapter2_imdb") == {"accuracy": {"ONNX Runtime": 0.9}}
+    assert committed_results("02_imdb_keras_to_pytorch") == {"accuracy": {"ONNX Runtime": 0.9}}
     with pytest.raises(FileNotFoundError, match="reinstall the course's package"):
         committed_results("chapter9")
 
@@ -63,7 +74,7 @@ def test_the_package_carries_every_committed_results_file(tmp_path):
     source.mkdir()
     for name in ("pyproject.toml", "requirements.txt", "requirements-nodeps.txt"):
         shutil.copy(REPO_ROOT / name, source)
-    for folder in ("helpers", "grading", "app", "results"):
+    for folder in ("onnx_crossings", "results"):
         shutil.copytree(REPO_ROOT / folder, source / folder)
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation"]
@@ -92,7 +103,7 @@ def printed(notebook: Path) -> dict:
     )
 
 
-# a figure as a notebook shows it: 9,938, 99.38%, -0.25, +13.00, 1.1e-05 (not the 1 of chapter1_mnist)
+# a figure as a notebook shows it: 9,938, 99.38%, -0.25, +13.00, 1.1e-05 (not the 1 of 01_mnist_pytorch_to_tensorflow)
 FIGURE = re.compile(r"(?<![\w.])[-+]?\d[\d,]*(?:\.\d+)?(?:e[-+]\d+)?%?(?![\w])")
 
 
@@ -162,7 +173,7 @@ def test_committed_parity_names_its_quantity_and_tolerance_and_labels_agree(chap
 
 
 def test_committed_bonus_meets_its_accuracy_and_int8_goals():
-    figures = committed_results("chapter1_bonus")
+    figures = committed_results("01b_mnist_deeper_smaller_faster")
     # the chapter's target: two standard errors (0.07 points each on 10,000 digits) below the 99.5% these reach
     assert figures["test_accuracy"][figures["best_model"]] >= 0.994
     static = {name: q for name, q in figures["quantized"].items() if name.endswith(", MinMax")}
@@ -175,7 +186,7 @@ def test_committed_bonus_meets_its_accuracy_and_int8_goals():
 
 
 def test_committed_transformer_bonus_meets_its_int8_goals_and_reports_the_data_size_comparison():
-    figures = committed_results("chapter2_bonus")
+    figures = committed_results("02b_imdb_pretrained_transformer")
     runtimes = figures["runtimes"]
     float_accuracy = runtimes["MiniLM, ONNX Runtime"]["accuracy"]
     assert runtimes["MiniLM, PyTorch"]["accuracy"] == float_accuracy, "parity: the same labels"
@@ -189,12 +200,12 @@ def test_committed_transformer_bonus_meets_its_int8_goals_and_reports_the_data_s
 
 def test_committed_results_are_read_from_the_repository_wherever_runs_write(tmp_path, monkeypatch):
     monkeypatch.setenv("COURSE_OUTPUT_DIR", str(tmp_path))
-    expected = json.loads((REPO_ROOT / "results" / "chapter2_imdb.json").read_text())
-    assert committed_results("chapter2_imdb") == expected
+    expected = json.loads((REPO_ROOT / "results" / "02_imdb_keras_to_pytorch.json").read_text())
+    assert committed_results("02_imdb_keras_to_pytorch") == expected
 
 
 def test_forecast_scores_follow_from_the_errors_and_the_verdicts_from_the_p_values():
-    figures = committed_results("chapter3_aapl")
+    figures = committed_results("03_aapl_keras_to_scikit_learn")
     scores = figures["test_scores"]
     assert {"persistence", "drift", "ridge", "LSTM"} <= set(scores), "the benchmarks are reported"
     for name, row in scores.items():
@@ -238,6 +249,27 @@ def test_notebook_times_are_kept_beside_the_results_and_reported_against_budgets
         len(warnings) == 2
         and "over its budget" in warnings[0]
         and "99_new has no time budget" in warnings[1]
+    )
+
+
+def test_an_overrun_or_a_missing_budget_fails_the_budget_check():
+    budget = BUDGET_SECONDS["03_aapl_keras_to_scikit_learn"]
+    assert overruns({"03_aapl_keras_to_scikit_learn": budget}) == [], (
+        "a notebook may use its whole budget"
+    )
+    assert overruns({"03_aapl_keras_to_scikit_learn": budget + 1, "99_new": 5}) == [
+        f"03_aapl_keras_to_scikit_learn took {budget + 1} s, over its budget of {budget} s",
+        "99_new has no time budget: add one in tools/budgets.py",
+    ]
+
+
+def test_every_notebook_ran_within_its_budget_in_the_committed_run():
+    """Whoever re-executes a chapter commits its time (results/times/notebooks.json); an overrun fails here."""
+    committed = committed_notebook_times()
+    assert committed.keys() == BUDGET_SECONDS.keys(), "every notebook's time is committed"
+    assert not overruns(committed), (
+        "; ".join(overruns(committed))
+        + ": make the notebook faster, or win the seconds back elsewhere and raise its budget (tools/budgets.py)"
     )
 
 
@@ -305,7 +337,7 @@ def test_chapter3_benchmark_figures_match_an_independent_computation_from_the_sn
     expected["drift"]["R² vs persistence"] = (
         1 - (expected["drift"]["RMSE"] / expected["persistence"]["RMSE"]) ** 2
     )
-    figures = committed_results("chapter3_aapl")
+    figures = committed_results("03_aapl_keras_to_scikit_learn")
     assert figures["test_examples"] == tested.sum() == 752
     for name, scores in expected.items():
         for measure, value in scores.items():

@@ -6,7 +6,7 @@ import onnxruntime as ort
 import pytest
 import torch
 
-from helpers import models, runtimes
+from onnx_crossings.teaching import models, runtimes
 
 CUDA, COREML, DML, CPU = runtimes.PROVIDER_ORDER
 

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from grading import sandbox
-from grading.sandbox import Limits, base_environment, prepare_writable, run_contained
-from helpers.paths import REPO_ROOT
+from onnx_crossings.grading import sandbox
+from onnx_crossings.grading.sandbox import Limits, base_environment, prepare_writable, run_contained
+from onnx_crossings.plumbing.paths import REPO_ROOT
 
 
 @pytest.fixture
@@ -125,16 +125,15 @@ def test_an_ordinary_users_grader_gets_the_same_sandbox(tmp_path):
     try:
         folder.chmod(0o777)
         # a copy the ordinary user can read wherever the repository lies
-        for package in ("grading", "helpers"):
-            shutil.copytree(
-                REPO_ROOT / package,
-                folder / "course" / package,
-                ignore=shutil.ignore_patterns("__pycache__"),
-            )
+        shutil.copytree(
+            REPO_ROOT / "onnx_crossings",
+            folder / "course" / "onnx_crossings",
+            ignore=shutil.ignore_patterns("__pycache__"),
+        )
         script = textwrap.dedent(f"""
             import sys
             from pathlib import Path
-            from grading.sandbox import Limits, base_environment, run_contained
+            from onnx_crossings.grading.sandbox import Limits, base_environment, run_contained
             run = Path("{folder}/run")
             run.mkdir()
             code = ("import os; open('mine.txt', 'w');"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from launching import NOBODY, enterable_by_everyone
 
-from helpers.paths import REPO_ROOT
+from onnx_crossings.plumbing.paths import REPO_ROOT
 
 MAKE = shutil.which("make")
 
@@ -132,7 +132,7 @@ def test_the_chapters_run_without_chromium_and_keep_the_web_app_figures(tmp_path
         "Chromium (which checks the web app's page) is missing, so the web app's figures keep"
         in result.stdout
     )
-    assert "app.figures" not in result.stdout
+    assert "tools.web_app_figures" not in result.stdout
     assert committed == {name: (REPO_ROOT / "results" / name).read_bytes() for name in committed}
 
 

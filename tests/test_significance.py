@@ -4,7 +4,11 @@ import numpy as np
 import pytest
 from scipy.stats import t
 
-from helpers.significance import diebold_mariano, holm_adjusted, paired_accuracy_difference
+from onnx_crossings.teaching.significance import (
+    diebold_mariano,
+    holm_adjusted,
+    paired_accuracy_difference,
+)
 
 
 def answers(both: int, only_first: int, only_second: int, neither: int):

@@ -10,8 +10,8 @@ from sklearn.linear_model import Ridge
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from helpers.onnx_estimator import PrefitOnnxRegressor
-from helpers.sklearn_onnx import WindowFlattener, to_onnx
+from onnx_crossings.teaching.onnx_estimator import PrefitOnnxRegressor
+from onnx_crossings.teaching.sklearn_onnx import WindowFlattener, to_onnx
 
 DAYS, FEATURES, HIDDEN = 6, 3, 4
 

@@ -1,6 +1,6 @@
-from helpers.onnx_estimator import PrefitOnnxRegressor
-from helpers.onnx_lstm import torch_gate_order
-from helpers.source import source_of
+from onnx_crossings.plumbing.source import source_of
+from onnx_crossings.teaching.onnx_estimator import PrefitOnnxRegressor
+from onnx_crossings.teaching.onnx_lstm import torch_gate_order
 
 
 def test_source_of_reads_each_object_from_its_file_dedented_in_order():

@@ -3,8 +3,8 @@
 import pandas as pd
 import pytest
 
-from helpers import stocks
-from helpers.download import FROM_CACHE, DatasetError
+from onnx_crossings.data import stocks
+from onnx_crossings.data.download import FROM_CACHE, DatasetError
 
 
 def bars(days: int = 6, start: str = "2024-01-02") -> pd.DataFrame:

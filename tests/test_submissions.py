@@ -5,9 +5,9 @@ import os
 
 import pytest
 
-from grading import submissions
-from grading.exercises import ANSWER
-from grading.submissions import Unusable, student_names, submitted_answers
+from onnx_crossings.grading import submissions
+from onnx_crossings.grading.exercises import ANSWER
+from onnx_crossings.grading.submissions import Unusable, student_names, submitted_answers
 
 CHAPTER, EXERCISES = "09_tiny", ["mean", "norm"]
 

@@ -8,8 +8,9 @@ import nbformat
 import yaml
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from helpers import budgets, install
-from helpers.paths import REPO_ROOT
+from onnx_crossings.plumbing import install
+from onnx_crossings.plumbing.paths import REPO_ROOT
+from tools import budgets
 
 SCRIPT = REPO_ROOT / "tools" / "sync_chapter_text.py"
 NOTEBOOKS = sorted(REPO_ROOT.glob("notebooks/*.ipynb")) + sorted(REPO_ROOT.glob("book/*.ipynb"))

@@ -5,7 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from helpers.paths import REPO_ROOT
+from onnx_crossings.plumbing.paths import REPO_ROOT
 
 
 def collected(output: Path, *arguments: str) -> set[str]:

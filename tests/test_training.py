@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from helpers import models, training
+from onnx_crossings.teaching import models, training
 
 
 def tiny_problem(samples=1024):

@@ -9,8 +9,8 @@ import pytest
 import torch
 import transformers
 
-from helpers import transformer
-from helpers.files import ModelFilesError, sha256_of
+from onnx_crossings.plumbing.files import ModelFilesError, sha256_of
+from onnx_crossings.teaching import transformer
 
 
 @pytest.fixture(scope="module")

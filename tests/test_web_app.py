@@ -18,13 +18,18 @@ from fastapi.testclient import TestClient
 from launching import NOBODY, enterable_by_everyone, first_address, page_at
 from onnx import TensorProto, helper, numpy_helper
 
-from app.local_server import free_port
-from app.micro_batching import MicroBatcher
-from app.model import MODEL_NAME, PREPROCESSING_NAME, SentimentModel
-from app.server import MAX_BATCH_REVIEWS, MAX_BODY_BYTES, MAX_REVIEW_CHARACTERS, create_app
-from helpers import imdb
-from helpers.files import ModelFilesError, sha256_of
-from helpers.paths import REPO_ROOT
+from onnx_crossings.app.micro_batching import MicroBatcher
+from onnx_crossings.app.model import MODEL_NAME, PREPROCESSING_NAME, SentimentModel
+from onnx_crossings.app.server import (
+    MAX_BATCH_REVIEWS,
+    MAX_BODY_BYTES,
+    MAX_REVIEW_CHARACTERS,
+    create_app,
+)
+from onnx_crossings.data import imdb
+from onnx_crossings.plumbing.files import ModelFilesError, sha256_of
+from onnx_crossings.plumbing.paths import REPO_ROOT
+from tools.local_server import free_port
 
 CURL = (
     "curl -s -X POST http://127.0.0.1:8000/predict -H 'Content-Type: application/json' "

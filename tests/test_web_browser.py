@@ -10,10 +10,10 @@ import struct
 import numpy as np
 import pytest
 
-from app import browser_parity
-from app.local_server import running_server
-from app.model import SentimentModel
-from helpers import imdb
+from onnx_crossings.app.model import SentimentModel
+from onnx_crossings.data import imdb
+from tools import browser_parity
+from tools.local_server import running_server
 
 REAL_REVIEWS = 600
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from app import load_test
-from helpers.paths import REPO_ROOT
+from onnx_crossings.plumbing.paths import REPO_ROOT
+from tools import load_test
 
-LOAD_TEST = ".venv/bin/python -m app.load_test --requests 200"
+LOAD_TEST = ".venv/bin/python -m tools.load_test --requests 200"
 
 pytestmark = pytest.mark.usefixtures("chapter_2_model")
 

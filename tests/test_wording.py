@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 
-from helpers.paths import REPO_ROOT
+from onnx_crossings.plumbing.paths import REPO_ROOT
 
 # This project's own tracker and history: "issue 27", "stop 32", "the issue's goals", "raised it by 4 minutes".
 # Upstream references such as onnx/onnx#3275 or microsoft/onnxruntime#23004 are course content and stay.

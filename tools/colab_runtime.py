@@ -16,7 +16,7 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
-from helpers.files import atomic_write_text
+from onnx_crossings.plumbing.files import atomic_write_text
 
 LIST = Path(__file__).resolve().parent / "colab" / "pip-freeze.txt"
 SOURCE = "https://raw.githubusercontent.com/googlecolab/backend-info/main/pip-freeze.txt"

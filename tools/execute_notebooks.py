@@ -9,8 +9,8 @@ import nbformat
 from nbclient import NotebookClient
 from nbconvert.preprocessors import CoalesceStreamsPreprocessor
 
-from grading.execution import CELL_TIMEOUT
-from helpers.budgets import save_notebook_time, time_budget_report
+from onnx_crossings.grading.execution import CELL_TIMEOUT
+from tools.budgets import save_notebook_time, time_budget_report
 
 STYLER_ID = re.compile(r"(?<![\w-])T_[0-9a-f]{5}(?![0-9a-zA-Z])")  # pandas' random table id
 # as in <pandas.io.formats.style.Styler at 0x7f52d0408b10>

@@ -16,7 +16,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from helpers import devices, mnist, models, parity, reproducibility, runtimes, training, transformer
+from onnx_crossings.data import mnist
+from onnx_crossings.plumbing import devices, reproducibility
+from onnx_crossings.teaching import models, parity, runtimes, training, transformer
 
 SEED = 2024
 REVIEWS_A_BATCH, TOKENS_A_REVIEW = 16, 256

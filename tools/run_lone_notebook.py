@@ -1,11 +1,12 @@
 """Run a chapter as a learner who opens it in Colab does: an empty folder, in a runtime built as Colab's.
 
-The chapter is copied into an empty folder outside the repository. A new Python 3.13 environment gets what Colab's
-published package list (tools/colab/pip-freeze.txt) holds of the packages the chapter uses, at Colab's versions, and
-Colab's Jupyter, and nothing else; the chapter executes top to bottom there, its first cell keeping what the runtime
-has and installing the rest, and the course from this repository's committed HEAD (COURSE_INSTALL_SOURCE points it
-here instead of at GitHub). The times of each step are printed and written to <folder>/times.json. The folder is
-removed after a run that passes.
+The chapter is copied into an empty folder outside the repository, beside a file many learners have, their own
+`helpers.py`, whose module name the set-up cell must not mistake for the course's package. A new Python 3.13
+environment gets what Colab's published package list (tools/colab/pip-freeze.txt) holds of the packages the chapter
+uses, at Colab's versions, and Colab's Jupyter, and nothing else; the chapter executes top to bottom there, its first
+cell keeping what the runtime has and installing the rest, and the course from this repository's committed HEAD
+(COURSE_INSTALL_SOURCE points it here instead of at GitHub). The times of each step are printed and written to
+<folder>/times.json. The folder is removed after a run that passes.
 
     python tools/run_lone_notebook.py notebooks/03_aapl_keras_to_scikit_learn.ipynb [--python python3.13] [--keep]
 """
@@ -25,7 +26,7 @@ from pathlib import Path
 import colab_runtime
 import nbformat
 
-from helpers import install
+from onnx_crossings.plumbing import install
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PYTHON = f"python{colab_runtime.PYTHON}"  # what Colab runs
@@ -33,6 +34,15 @@ PYTHON = f"python{colab_runtime.PYTHON}"  # what Colab runs
 JUPYTER = ["ipykernel", "ipython", "jupyter-client", "jupyter-core", "nbclient", "nbconvert"]
 # What a learner's session does not have: the course's own settings for its repository runs.
 COURSE_VARIABLES = ["COURSE_DATA_DIR", "COURSE_OFFLINE_DIR", "COURSE_OUTPUT_DIR", "PYTHONPATH"]
+
+
+# a learner's own module beside the chapter, under a name a course's package could have used
+LEARNERS_HELPERS = '''"""My own helpers for this notebook."""
+
+
+def percent(part, whole):
+    return 100 * part / whole
+'''
 
 
 def interpreter(python: str) -> str:
@@ -84,13 +94,14 @@ def run(chapter: Path, python: str, keep: bool) -> dict:
     work, venv = folder / "chapter", folder / "venv"
     work.mkdir()
     shutil.copy(chapter, work / chapter.name)
+    (work / "helpers.py").write_text(LEARNERS_HELPERS)
     environment = {k: v for k, v in os.environ.items() if k not in COURSE_VARIABLES}
     environment |= {
         "COURSE_INSTALL_SOURCE": f"git+file://{REPO_ROOT}@{committed_head()}",
         "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}",
         "VIRTUAL_ENV": str(venv),
     }
-    times = {"chapter": chapter.stem, "folder": str(folder)}
+    times = {"chapter": chapter.stem, "folder": str(folder), "beside_it": ["helpers.py"]}
     print(f"{chapter.name} alone in {work}")
 
     started = time.perf_counter()

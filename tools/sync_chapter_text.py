@@ -7,9 +7,9 @@ as plain markdown and this tool copies them to where the book reads them:
 - a troubleshooting snippet sits between `<!-- from book/troubleshooting/NAME.md -->` and
   `<!-- end of book/troubleshooting/NAME.md -->`, and this tool refreshes it from that file.
 It also writes what `_config.yml` says of where the course lives (its repository, the ref the book is built from,
-the book's address) into each chapter's first cell, the set-up cell of `helpers/install.py`, and into the README's
-badges, so the launch buttons, the set-up cells and the badges name the same repository and ref; and the time
-budgets of `helpers/budgets.py` into CONTRIBUTING.md's table.
+the book's address) into each chapter's first cell, the set-up cell of `onnx_crossings/plumbing/install.py`, and
+into the README's badges, so the launch buttons, the set-up cells and the badges name the same repository and
+ref; and the time budgets of `tools/budgets.py` into CONTRIBUTING.md's table.
 
     python tools/sync_chapter_text.py notebooks/*.ipynb book/*.ipynb           # rewrite what is out of date
     python tools/sync_chapter_text.py --check notebooks/*.ipynb book/*.ipynb   # only say what is
@@ -23,7 +23,8 @@ from pathlib import Path
 import nbformat
 import yaml
 
-from helpers import budgets, install
+from onnx_crossings.plumbing import install
+from tools import budgets
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CAPTION_PREFIX = "**Figure:** "
@@ -37,7 +38,7 @@ SETUP_TAG = "course-setup"
 SETUP_PROMPT = "Running this chapter elsewhere (Colab, your own Jupyter)? Show the set-up cell"
 # generated blocks in pages: the comment that opens each and the one that closes it
 BADGES = ("<!-- badges from _config.yml -->", "<!-- end of badges -->")
-BUDGETS = ("<!-- budgets from helpers/budgets.py -->", "<!-- end of budgets -->")
+BUDGETS = ("<!-- budgets from tools/budgets.py -->", "<!-- end of budgets -->")
 BADGE_LINES = """\
 [![Tests]({repository}/actions/workflows/test.yml/badge.svg)]({repository}/actions/workflows/test.yml)
 [![The book](https://img.shields.io/badge/book-read_online-blue)]({book})
@@ -97,7 +98,7 @@ def sync_block(path: Path, markers: tuple[str, str], content: str, check: bool) 
 
 
 def sync_pages(check: bool) -> list[str]:
-    """The README's badges from _config.yml, CONTRIBUTING.md's budget table from helpers/budgets.py."""
+    """The README's badges from _config.yml, CONTRIBUTING.md's budget table from tools/budgets.py."""
     return sync_block(
         REPO_ROOT / "README.md", BADGES, badges(course_address()), check
     ) + sync_block(REPO_ROOT / "CONTRIBUTING.md", BUDGETS, budgets.budget_table(), check)

@@ -1,0 +1,1 @@
+"""The plumbing under the chapters: where files go, atomic writes, quiet libraries, seeds, devices, installs."""

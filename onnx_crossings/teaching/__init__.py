@@ -1,0 +1,1 @@
+"""What the chapters teach with: shared models and training, converters' helpers, runtimes, parity, graphs, plots."""
