@@ -47,7 +47,7 @@ def test_the_planted_node_is_the_one_the_divergence_finder_names(seed):
     assert len(changed) == 1 and changed[0] in ("layer0.w", "layer1.w")
     inputs = {"x": np.random.default_rng(1).standard_normal((16, 6)).astype(np.float32)}
     found = divergence.first_divergence(
-        divergence.compare(
+        divergence.node_differences(
             planted,
             divergence.runtime_outputs(good, inputs),
             divergence.runtime_outputs(planted, inputs),

@@ -51,7 +51,7 @@ def first_node_over(good: onnx.ModelProto, suspect: onnx.ModelProto) -> str | No
     """The node the finder names for two models run in ONNX Runtime, or None."""
     reference = divergence.runtime_outputs(good, INPUTS)
     found = divergence.first_divergence(
-        divergence.compare(suspect, reference, divergence.runtime_outputs(suspect, INPUTS))
+        divergence.node_differences(suspect, reference, divergence.runtime_outputs(suspect, INPUTS))
     )
     return None if found is None else found.node
 
@@ -87,7 +87,7 @@ def test_a_difference_masked_later_is_still_found_where_it_starts():
     # a shift of -100 makes every Relu output 0, so the models agree again after it: the first node still counts
     reference = divergence.runtime_outputs(chain(), INPUTS)
     suspect = chain(shift=-100.0)
-    differences = divergence.compare(
+    differences = divergence.node_differences(
         suspect, reference, divergence.runtime_outputs(suspect, INPUTS)
     )
     assert divergence.first_divergence(differences).node == "shift"
@@ -100,13 +100,14 @@ def test_the_tolerance_is_fitted_to_each_tensors_scale():
     for inputs in (tiny, big):
         reference = divergence.runtime_outputs(chain(), inputs)
         nudged = {name: value * (1 + 5e-5) for name, value in reference.items()}
-        differences = divergence.compare(chain(), reference, nudged)
+        differences = divergence.node_differences(chain(), reference, nudged)
         assert divergence.first_divergence(differences) is None
         shifted = {name: value * (1 + 5e-4) for name, value in reference.items()}
         assert (
-            divergence.first_divergence(divergence.compare(chain(), reference, shifted)) is not None
+            divergence.first_divergence(divergence.node_differences(chain(), reference, shifted))
+            is not None
         )
-    difference = divergence.compare(chain(), reference, nudged)[0]
+    difference = divergence.node_differences(chain(), reference, nudged)[0]
     assert difference.tolerance == pytest.approx(
         divergence.ATOL + divergence.RTOL * np.abs(reference["scaled"]).max()
     )
@@ -116,7 +117,7 @@ def test_the_tolerance_is_fitted_to_each_tensors_scale():
 def test_a_tensor_of_another_shape_differs_without_limit():
     reference = divergence.runtime_outputs(chain(), INPUTS)
     suspect = dict(reference, shifted=reference["shifted"].T)
-    found = divergence.first_divergence(divergence.compare(chain(), reference, suspect))
+    found = divergence.first_divergence(divergence.node_differences(chain(), reference, suspect))
     assert found.tensor == "shifted" and found.max_difference == np.inf
 
 
@@ -124,7 +125,9 @@ def test_the_reference_evaluator_runs_the_same_graph_to_the_same_numbers():
     model = chain()
     reference = divergence.reference_outputs(model, INPUTS)
     assert set(reference) == {"scaled", "shifted", "rectified", "projected", "y"}
-    differences = divergence.compare(model, reference, divergence.runtime_outputs(model, INPUTS))
+    differences = divergence.node_differences(
+        model, reference, divergence.runtime_outputs(model, INPUTS)
+    )
     assert len(differences) == 5 and divergence.first_divergence(differences) is None
 
 
@@ -158,7 +161,7 @@ def test_framework_activations_compare_through_a_name_mapping():
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)], ir_version=9)
     mapping = {"hidden": "0", "rectified": "1", "y": "2"}
-    differences = divergence.compare(
+    differences = divergence.node_differences(
         model, activations, divergence.runtime_outputs(model, INPUTS), mapping=mapping
     )
     assert [difference.diverges for difference in differences] == [False, False, True]

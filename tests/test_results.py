@@ -68,14 +68,17 @@ def test_a_lone_chapter_reads_the_committed_results_its_package_carries(tmp_path
         committed_results("chapter9")
 
 
-def test_the_package_carries_every_committed_results_file(tmp_path):
+def test_the_package_is_one_import_package_carrying_the_committed_results(tmp_path):
+    """What pip installs: onnx_crossings, the web app's page and the results; not tools/ (budgets, harness)."""
     # built from a copy, so that setuptools' build folder stays out of the clone
     source = tmp_path / "source"
     source.mkdir()
     for name in ("pyproject.toml", "requirements.txt", "requirements-nodeps.txt"):
         shutil.copy(REPO_ROOT / name, source)
-    for folder in ("onnx_crossings", "results"):
-        shutil.copytree(REPO_ROOT / folder, source / folder)
+    for folder in ("onnx_crossings", "results", "tools", "tests"):
+        shutil.copytree(
+            REPO_ROOT / folder, source / folder, ignore=shutil.ignore_patterns("__pycache__")
+        )
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation"]
         + ["--wheel-dir", str(tmp_path), str(source)],
@@ -83,10 +86,14 @@ def test_the_package_carries_every_committed_results_file(tmp_path):
         capture_output=True,
     )
     (wheel,) = tmp_path.glob("*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    top_level = {
+        name.split("/")[0] for name in names if ".dist-info/" not in name and ".data/" not in name
+    }
+    assert top_level == {"onnx_crossings"}, f"the wheel installs {sorted(top_level)}"
+    assert "onnx_crossings/app/static/index.html" in names, "the web app's page"
     carried = {
-        Path(name).name
-        for name in zipfile.ZipFile(wheel).namelist()
-        if ".data/data/share/onnx-crossings/results/" in name
+        Path(name).name for name in names if ".data/data/share/onnx-crossings/results/" in name
     }
     assert carried == {path.name for path in (REPO_ROOT / "results").glob("*.json")}
 

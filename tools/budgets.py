@@ -6,38 +6,39 @@ from pathlib import Path
 from onnx_crossings.plumbing.files import atomic_write
 from onnx_crossings.plumbing.paths import REPO_ROOT, results_dir
 
-# How long each notebook may take to execute on the course's 2-core machine: the build's time budget.
+# How long each notebook may take to execute on the course's 2-core machine: what it needs there, plus a tenth
+# (a committed time over its budget fails tests/test_results.py).
 BUDGET_SECONDS = {
-    "01_mnist_pytorch_to_tensorflow": 150,
-    "01b_mnist_deeper_smaller_faster": 420,
-    "02_imdb_keras_to_pytorch": 420,
-    "02b_imdb_pretrained_transformer": 690,
-    "03_aapl_keras_to_scikit_learn": 75,
-    "04_when_a_crossing_breaks": 90,
+    "01_mnist_pytorch_to_tensorflow": 200,
+    "01b_mnist_deeper_smaller_faster": 700,
+    "02_imdb_keras_to_pytorch": 1070,
+    "02b_imdb_pretrained_transformer": 1140,
+    "03_aapl_keras_to_scikit_learn": 100,
+    "04_when_a_crossing_breaks": 40,
     "results": 15,
     "web_app": 15,
 }
-# How long `make grade` may take in CI to grade a chapter after its reference run (tests/test_chapters.py: the
-# answer sheet; chapter 3's also its untouched student version, one answer and one cheat).
+# How long `make grade` may take in CI to grade a chapter's inbox after its reference run (tests/graded_runs.py:
+# chapter 3's answer sheet, untouched student version, one answer and one cheat; the other inboxes are empty).
 GRADING_BUDGET_SECONDS = {
-    "01_mnist_pytorch_to_tensorflow": 60,
-    "01b_mnist_deeper_smaller_faster": 120,
-    "02_imdb_keras_to_pytorch": 120,
-    "02b_imdb_pretrained_transformer": 150,
+    "01_mnist_pytorch_to_tensorflow": 20,
+    "01b_mnist_deeper_smaller_faster": 20,
+    "02_imdb_keras_to_pytorch": 20,
+    "02b_imdb_pretrained_transformer": 20,
     "03_aapl_keras_to_scikit_learn": 60,
-    "04_when_a_crossing_breaks": 60,
+    "04_when_a_crossing_breaks": 20,
 }
 # The rest of a fresh-clone `.ci/run`: installing the environment, chapter 3 run alone in Colab's runtime
 # (tests/test_lone_notebook.py), and every other test but the chapters' runs.
 OTHER_CI_BUDGET_SECONDS = {
-    "install": 330,
-    "chapter 3 in Colab's runtime": 240,
-    "every other test": 480,
+    "install": 120,
+    "chapter 3 in Colab's runtime": 300,
+    "every other test": 600,
 }
 # What all of CI's budgets may add up to, so a new notebook or test wins its minutes back before it lands; it
 # comes down as savings land, to the goal.
-CI_LIMIT_SECONDS = 59 * 60
-CI_GOAL_SECONDS = 40 * 60
+CI_LIMIT_SECONDS = 75 * 60
+CI_GOAL_SECONDS = 55 * 60
 
 
 def ci_budget_seconds() -> int:

@@ -45,7 +45,7 @@ def planted_node_found(planted_node, good, SEED):
     )
     assert planted_node == expected, (
         f"{planted_node} is not where the planted model first differs: compare its tensors with "
-        "divergence.compare and take the first node over its tolerance"
+        "divergence.node_differences and take the first node over its tolerance"
     )
     return f"found the changed weights in {expected}"
 
@@ -79,7 +79,7 @@ def calibration_slip_diagnosed(
     sample = {"images": test_inputs[:64]}
     float_run = divergence.runtime_outputs(good, sample) | sample
     mapping = {f"{name}_DequantizeLinear_Output": name for name in float_run} | {"logits": "logits"}
-    differences = divergence.compare(
+    differences = divergence.node_differences(
         raw, float_run, divergence.runtime_outputs(raw, sample), mapping=mapping, rtol=INT8_RTOL
     )
     expected = mapping[divergence.first_divergence(differences).tensor]

@@ -150,7 +150,7 @@ def torch_activations(module, inputs, modules: Iterable[str]) -> dict[str, np.nd
     return caught
 
 
-def compare(
+def node_differences(
     model: onnx.ModelProto,
     reference: Mapping[str, np.ndarray],
     suspect: Mapping[str, np.ndarray],
@@ -163,8 +163,9 @@ def compare(
 
     `suspect` is keyed by the model's tensor names; `reference` by the same names, or by those `mapping` gives
     for them ({model tensor: reference name}, e.g. a PyTorch module's name). Tensors whose shapes differ count
-    as differing without limit. The tolerance of each is atol + rtol × its largest magnitude in `reference`;
-    integer and boolean tensors must match exactly.
+    as differing without limit. The tolerance of each is atol + rtol × its largest magnitude in `reference`, one
+    per tensor (parity.assert_parity's is one per element, for outputs; inside a network, values near zero
+    would make an element's relative error meaningless); integer and boolean tensors must match exactly.
     """
     mapping = dict(mapping) if mapping is not None else {name: name for name in reference}
     differences = []
@@ -409,7 +410,7 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exit_:
         return int(exit_.code)
     mapping = tensor_mapping(good, suspect)
-    differences = compare(
+    differences = node_differences(
         suspect, reference, suspect_run, mapping=mapping, rtol=args.rtol, atol=args.atol
     )
     if not differences:
