@@ -23,8 +23,8 @@ BUDGET_SECONDS = {
 GRADING_BUDGET_SECONDS = {
     "01_mnist_pytorch_to_tensorflow": 20,
     "01b_mnist_deeper_smaller_faster": 20,
-    "02_imdb_keras_to_pytorch": 20,
-    "02b_imdb_pretrained_transformer": 20,
+    "02_imdb_keras_to_pytorch": 60,
+    "02b_imdb_pretrained_transformer": 70,
     "03_aapl_keras_to_scikit_learn": 60,
     "04_when_a_crossing_breaks": 20,
 }
@@ -32,7 +32,7 @@ GRADING_BUDGET_SECONDS = {
 # (tests/test_lone_notebook.py), and every other test but the chapters' runs.
 OTHER_CI_BUDGET_SECONDS = {
     "install": 120,
-    "chapter 3 in Colab's runtime": 300,
+    "chapter 3 in Colab's runtime": 150,
     "every other test": 600,
 }
 # What all of CI's budgets may add up to, so a new notebook or test wins its minutes back before it lands; it
