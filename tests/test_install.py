@@ -96,9 +96,8 @@ def test_a_learners_helpers_module_beside_a_chapter_does_not_pass_for_the_course
     (tmp_path / "helpers.py").write_text(
         "def percent(part, whole):\n    return 100 * part / whole\n"
     )
-    bare = (
-        tmp_path / "venv"
-    )  # a Python without the course (and without pip, so nothing is installed)
+    # a Python without the course (and without pip, so nothing is installed)
+    bare = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(bare)], check=True)
     ran = subprocess.run(
         [str(bare / "bin" / "python"), "-c", cell.source],

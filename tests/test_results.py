@@ -30,22 +30,7 @@ from tools.budgets import (
     time_budget_report,
 )
 
-CHAPTERS = {
-    "01_mnist_pytorch_to_tensorflow": REPO_ROOT
-    / "notebooks"
-    / "01_mnist_pytorch_to_tensorflow.ipynb",
-    "01b_mnist_deeper_smaller_faster": REPO_ROOT
-    / "notebooks"
-    / "01b_mnist_deeper_smaller_faster.ipynb",
-    "02_imdb_keras_to_pytorch": REPO_ROOT / "notebooks" / "02_imdb_keras_to_pytorch.ipynb",
-    "02b_imdb_pretrained_transformer": REPO_ROOT
-    / "notebooks"
-    / "02b_imdb_pretrained_transformer.ipynb",
-    "03_aapl_keras_to_scikit_learn": REPO_ROOT
-    / "notebooks"
-    / "03_aapl_keras_to_scikit_learn.ipynb",
-    "04_when_a_crossing_breaks": REPO_ROOT / "notebooks" / "04_when_a_crossing_breaks.ipynb",
-}
+CHAPTERS = {path.stem: path for path in sorted((REPO_ROOT / "notebooks").glob("*.ipynb"))}
 ACCURACY_TARGETS = {"01_mnist_pytorch_to_tensorflow": 0.992, "02_imdb_keras_to_pytorch": 0.889}
 
 

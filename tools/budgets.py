@@ -68,9 +68,13 @@ def budget_table() -> str:
     return "\n".join(lines)
 
 
+# where the seconds each notebook took to execute are kept, in a results folder, beside (not among) the results
+NOTEBOOK_TIMES = Path("times") / "notebooks.json"
+
+
 def notebook_times_path() -> Path:
-    """Where the seconds each notebook took to execute are kept, beside (not among) the chapters' results."""
-    return results_dir() / "times" / "notebooks.json"
+    """Where this run keeps the seconds each notebook took to execute."""
+    return results_dir() / NOTEBOOK_TIMES
 
 
 def grading_times_path() -> Path:
@@ -116,7 +120,7 @@ def overruns(times: dict[str, float], budgets: dict[str, int] = BUDGET_SECONDS) 
 
 def committed_notebook_times() -> dict[str, float]:
     """The seconds each notebook took in the run whose outputs are committed (the repository's results/times/)."""
-    return load_times(REPO_ROOT / "results" / "times" / "notebooks.json")
+    return load_times(REPO_ROOT / "results" / NOTEBOOK_TIMES)
 
 
 def time_budget_report(times: dict[str, float], budgets: dict[str, int] = BUDGET_SECONDS) -> str:
