@@ -2,9 +2,11 @@
 
 import types
 
+import numpy as np
 import pytest
 
 from onnx_crossings.checks import check
+from onnx_crossings.checks import mnist_pytorch_to_tensorflow as mnist_checks
 
 answer, values = 2.0, [1.0, 2.0, 3.0]
 
@@ -47,3 +49,15 @@ def test_a_check_before_the_chapter_ran_says_so():
         NameError, match="forecasts not defined: run the chapter's cells above this check first"
     ):
         check(checks.needs_forecasts)
+
+
+def test_the_hardest_digit_check_accepts_every_digit_within_noise_of_the_lowest_recall():
+    true_labels = np.repeat(np.arange(10), 1_000)
+    predicted = true_labels.copy()
+    for digit, mistakes in ((9, 16), (6, 12), (0, 2)):  # recalls 98.4%, 98.8% and 99.8%
+        predicted[np.flatnonzero(true_labels == digit)[:mistakes]] = (digit + 1) % 10
+    recalls = [np.mean(predicted[true_labels == d] == d) for d in range(10)]
+    for tied in (9, 6):
+        assert "hardest" in mnist_checks.recall_per_digit(recalls, tied, predicted, true_labels)
+    with pytest.raises(AssertionError, match="above the lowest, more than the noise"):
+        mnist_checks.recall_per_digit(recalls, 3, predicted, true_labels)

@@ -1,7 +1,14 @@
 import numpy as np
 import pytest
 
-from onnx_crossings.teaching.parity import assert_labels_agree, assert_parity, compare, labels_of
+from onnx_crossings.teaching.parity import (
+    assert_meets_lower_precision_rule,
+    assert_parity,
+    assert_parity_table,
+    compare,
+    judge_lower_precision,
+    labels_of,
+)
 
 TOLERANCE = {"rtol": 1e-5, "atol": 1e-4}
 
@@ -121,16 +128,57 @@ def test_forecasts_compare_by_direction_when_told():
     assert compare(reference, reference + 1e-3, names=("K", "O"), quantity="r").disagreements == 0
 
 
-def test_labels_only_parity_ignores_differences_but_not_agreement(capsys):
-    logits = np.tile(np.array([[3.0, 0.0]], dtype=np.float32), (200, 1))
-    rounded = logits + 0.5  # as an 8-bit model might move every logit
-    assert_labels_agree(
-        compare(logits, rounded, names=("float", "int8"), quantity="logits"), min_agreement=0.995
+def two_class_logits(labels):
+    """Logits whose label is each given label, far from the boundary."""
+    return np.where(np.asarray(labels)[:, None] == 1, [[0.0, 3.0]], [[3.0, 0.0]])
+
+
+def judged(examples, flips, wrong_after=0):
+    """A float model right on every example and a lower-precision copy that flips some labels."""
+    truth = np.arange(examples) % 2
+    candidate = truth.copy()
+    candidate[:flips] = 1 - candidate[:flips]
+    reference = truth.copy()
+    reference[examples - wrong_after :] = 1 - reference[examples - wrong_after :]
+    return judge_lower_precision(
+        two_class_logits(reference), two_class_logits(candidate), truth, names=("float", "int8")
     )
-    assert "labels agreeing on at least 99.50%; logits not held" in capsys.readouterr().out
-    rounded[:2] = [0.0, 1.0]
-    with pytest.raises(AssertionError, match="label agreement 99.0000% is below 99.50%"):
-        assert_labels_agree(
-            compare(logits, rounded, names=("float", "int8"), quantity="logits"),
-            min_agreement=0.995,
+
+
+def test_the_lower_precision_rule_is_judged_on_intervals_and_can_be_undecided(capsys):
+    meets = judged(10_000, flips=20)  # 99.8% kept, 0.2 points lost: both intervals on the good side
+    assert (meets.agreement, meets.accuracy, meets.verdict) == ("meets", "meets", "meets")
+    assert_meets_lower_precision_rule(meets)
+    assert "labels kept on 99.80%" in capsys.readouterr().out
+    undecided = judged(1_000, flips=8)  # 99.2% of 1,000: the interval straddles 99.5%
+    assert undecided.agreement == "undecided" and undecided.verdict == "undecided"
+    assert "1,000 samples are too few to tell" in str(undecided)
+    misses = judged(10_000, flips=130)  # 98.7%, and 1.3 points lost
+    assert (misses.agreement, misses.accuracy, misses.verdict) == ("misses", "misses", "misses")
+    with pytest.raises(AssertionError, match="int8 misses the rule"):
+        assert_meets_lower_precision_rule(misses)
+    # flips that trade the float model's mistakes for others cost no accuracy, yet break the labels' part
+    trades = judged(10_000, flips=130, wrong_after=130)
+    assert trades.accuracy_change.difference == 0
+    assert (trades.accuracy, trades.agreement, trades.verdict) == ("meets", "misses", "misses")
+
+
+def test_the_lower_precision_rule_refuses_outputs_of_other_inputs():
+    with pytest.raises(ValueError, match="same labelled inputs"):
+        judge_lower_precision(
+            two_class_logits([0, 1]),
+            two_class_logits([0, 1, 1]),
+            np.array([0, 1]),
+            names=("a", "b"),
         )
+
+
+def test_a_parity_table_reports_every_crossing_and_raises_naming_each_break(capsys):
+    reference = np.array([[3.0, 0.0], [0.0, 2.0]], dtype=np.float32)
+    close = compare(reference, reference + 1e-6, names=("PyTorch", "ONNX"), quantity="logits")
+    table = assert_parity_table([close], rtol=1e-5, atol=1e-4)
+    assert table.loc["ONNX", "labels agreeing"] == "100.00%" and table.loc["ONNX", "samples"] == 2
+    assert "✓ all 1 within atol 1e-04" in capsys.readouterr().out
+    far = compare(reference, reference + 1e-2, names=("PyTorch", "TensorFlow"), quantity="logits")
+    with pytest.raises(AssertionError, match="TensorFlow vs PyTorch: 4 of 4 logits differ"):
+        assert_parity_table([close, far], rtol=1e-5, atol=1e-4)

@@ -100,6 +100,10 @@ def test_the_cuda_provider_is_asked_for_full_float32(monkeypatch):
 def test_pytorch_predictor_gives_the_models_logits_and_leaves_the_model_as_it_was():
     torch.manual_seed(0)
     model = models.DigitCNN().eval()
+    for layer in model.modules():  # statistics a folded batch normalisation must carry over
+        if isinstance(layer, torch.nn.BatchNorm2d):
+            layer.running_mean.uniform_(-1, 1)
+            layer.running_var.uniform_(0.5, 2)
     batch = np.random.default_rng(0).normal(size=(5, 1, 28, 28)).astype(np.float32)
     with torch.no_grad():
         expected = model(torch.from_numpy(batch)).numpy()
@@ -107,6 +111,7 @@ def test_pytorch_predictor_gives_the_models_logits_and_leaves_the_model_as_it_wa
         runtimes.pytorch_predictor(model)(batch), expected, rtol=1e-5, atol=1e-5
     )
     assert model.features[0].weight.is_contiguous(), "the chapter's model keeps its own layout"
+    assert isinstance(model.features[1], torch.nn.BatchNorm2d), "and its own batch normalisation"
 
 
 @pytest.mark.parametrize("level", ["ORT_DISABLE_ALL", "ORT_ENABLE_BASIC", "ORT_ENABLE_ALL"])

@@ -7,6 +7,7 @@ from scipy.stats import t
 from onnx_crossings.teaching.significance import (
     diebold_mariano,
     holm_adjusted,
+    independent_accuracy_difference,
     paired_accuracy_difference,
 )
 
@@ -92,3 +93,14 @@ def test_holm_adjusts_step_down_and_keeps_the_order():
     adjusted = [c.adjusted_p_value for c in holm_adjusted(comparisons)]
     # sorted: 0.01 × 3 = 0.03, 0.03 × 2 = 0.06, 0.04 × 1 = 0.04 → kept monotone at 0.06
     assert adjusted == pytest.approx([0.06, 0.03, 0.06])
+
+
+def test_two_accuracies_on_separate_samples_add_their_sampling_errors():
+    ahead = independent_accuracy_difference(0.895, 25_000, 0.873, 1_000, names=("LSTM", "MiniLM"))
+    margin = 1.959964 * np.sqrt(0.895 * 0.105 / 25_000 + 0.873 * 0.127 / 1_000)
+    assert (ahead.low, ahead.high) == pytest.approx((0.022 - margin, 0.022 + margin))
+    assert ahead.verdict == "LSTM is ahead"
+    level = independent_accuracy_difference(0.88, 1_000, 0.873, 1_000, names=("LSTM", "MiniLM"))
+    assert level.verdict == "the two are level within this noise"
+    behind = independent_accuracy_difference(0.80, 1_000, 0.873, 1_000, names=("LSTM", "MiniLM"))
+    assert behind.verdict == "MiniLM is ahead" and "scored separately" in str(behind)

@@ -8,8 +8,6 @@ a student version keeps its check cells, not their code.
 import inspect
 from collections.abc import Callable
 
-import onnx
-
 
 def check(verify: Callable[..., str]) -> None:
     """Call verify with the notebook's variables named like its parameters and print what it confirmed."""
@@ -21,11 +19,3 @@ def check(verify: Callable[..., str]) -> None:
             f"{', '.join(missing)} not defined: run the chapter's cells above this check first"
         )
     print("✓", verify(**{name: namespace[name] for name in names}))
-
-
-def node_signatures(model: onnx.ModelProto) -> set[tuple[str, int, tuple[str, ...]]]:
-    """Each node's operator type, number of inputs and attribute names: what a new opset may change."""
-    return {
-        (node.op_type, len(node.input), tuple(sorted(a.name for a in node.attribute)))
-        for node in model.graph.node
-    }

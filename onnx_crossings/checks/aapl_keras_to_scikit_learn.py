@@ -6,8 +6,15 @@ import numpy as np
 import onnx
 import onnx.version_converter
 
-from onnx_crossings.checks import node_signatures
 from onnx_crossings.teaching import benchmark, parity
+
+
+def node_signatures(model: onnx.ModelProto) -> set[tuple[str, int, tuple[str, ...]]]:
+    """Each node's operator type, number of inputs and attribute names: what a new opset may change."""
+    return {
+        (node.op_type, len(node.input), tuple(sorted(a.name for a in node.attribute)))
+        for node in model.graph.node
+    }
 
 
 def opset_11_versions(

@@ -48,24 +48,21 @@ def fused_transformer(fused_path, fused_parity, onnx_path, pytorch_run, test_ids
     return f"fused operators {new}; parity with PyTorch holds ({expected.max_abs_diff:.1e})"
 
 
-def whose_mistakes(only_transformer_right, only_lstm_right, runs, y_test):
-    """The evaluation reviews only one of the two models gets right, each way."""
-    assert only_transformer_right is not None and only_lstm_right is not None, (
-        "set only_transformer_right and only_lstm_right"
+def whose_mistakes(only_lstm_right, cut_shares, runs, y_test, onnx_side_ids):
+    """The evaluation reviews only the LSTM gets right, and how many of them the transformer read only in part."""
+    assert only_lstm_right is not None and cut_shares is not None, (
+        "set only_lstm_right and cut_shares"
     )
     transformer_right = parity.labels_of(runs["MiniLM, ONNX Runtime"].outputs) == y_test
     lstm_right = parity.labels_of(runs["LSTM, ONNX Runtime"].outputs) == y_test
-    expected_transformer = set(np.flatnonzero(transformer_right & ~lstm_right).tolist())
-    expected_lstm = set(np.flatnonzero(lstm_right & ~transformer_right).tolist())
-    given_transformer = {int(index) for index in np.asarray(only_transformer_right).reshape(-1)}
-    given_lstm = {int(index) for index in np.asarray(only_lstm_right).reshape(-1)}
-    assert given_transformer == expected_transformer, (
-        "positions of the reviews the transformer gets right and the LSTM wrong"
-    )
-    assert given_lstm == expected_lstm, (
+    expected = np.flatnonzero(lstm_right & ~transformer_right)
+    given = {int(index) for index in np.asarray(only_lstm_right).reshape(-1)}
+    assert given == set(expected.tolist()), (
         "positions of the reviews the LSTM gets right and the transformer wrong"
     )
-    return (
-        f"only the transformer right on {len(expected_transformer)} reviews, "
-        f"only the LSTM on {len(expected_lstm)}"
+    was_cut = (onnx_side_ids != transformer.BERT_PAD_ID).all(axis=1)
+    assert len(cut_shares) == 2, "two shares: among those reviews, and among all evaluation reviews"
+    assert np.allclose(cut_shares, (was_cut[expected].mean(), was_cut.mean()), rtol=0, atol=1e-9), (
+        "the share of reviews with no padding left in their 128 token ids, among those reviews and among all"
     )
+    return f"only the LSTM right on {len(expected)} reviews, {cut_shares[0]:.0%} of them cut"

@@ -7,8 +7,16 @@ import onnx
 from onnx_crossings.teaching import benchmark, graph, parity
 
 
-def few_calibration_images(few_images_path, few_images_agreement, float_logits, best, test_inputs):
-    """The model calibrated on 32 images is static int8, and its agreement with the float model is measured."""
+def few_calibration_images(
+    few_images_path,
+    few_images_agreement,
+    few_images_verdict,
+    float_logits,
+    best,
+    test_inputs,
+    true_labels,
+):
+    """The model calibrated on 32 images is static int8, its agreement measured and judged by the course's rule."""
     assert few_images_path is not None and os.path.exists(few_images_path), (
         "quantize the model and set few_images_path"
     )
@@ -19,7 +27,17 @@ def few_calibration_images(few_images_path, few_images_agreement, float_logits, 
     assert few_images_agreement is not None and abs(few_images_agreement - expected) < 1e-9, (
         "compare the quantized model's labels with float_logits[best] on every test image"
     )
-    return f"calibrated on 32 images, the int8 model agrees with the float one on {expected:.2%} of the test digits"
+    verdict = parity.judge_lower_precision(
+        float_logits[best], logits, true_labels, names=("float", "int8")
+    ).verdict
+    assert few_images_verdict == verdict, (
+        "judge the quantized model's logits against float_logits[best], on every test image and its true label, "
+        "and keep the verdict's word"
+    )
+    return (
+        f"calibrated on 32 images, the int8 model agrees with the float one on {expected:.2%} of the test digits, "
+        f"and {verdict} the rule"
+    )
 
 
 def linear_layers_only(

@@ -6,48 +6,85 @@ from onnx import numpy_helper
 
 from onnx_crossings.teaching import benchmark, divergence, parity, runtimes
 
-PLANTED_FACTOR = (
-    1.1  # one output channel's weights, 10% too large: accuracy hardly moves, parity breaks
-)
+# one output channel's weights, 10% too large: accuracy hardly moves, parity breaks
+PLANTED_FACTOR = 1.1
+# two nodes: the first one the comparison names hides the second, since every tensor after it differs
+PLANTED_NODES = 2
 INT8_RTOL = 0.05  # the chapter's tolerance for an int8 activation: 5% of its scale
 
 
-def _planted_choice(good: onnx.ModelProto, seed: int) -> tuple[str, int]:
-    """The weighted node (Conv or Gemm) and the output channel the exercise's seed picks."""
+def _planted_choice(good: onnx.ModelProto, seed: int) -> dict[str, int]:
+    """The weighted nodes (Conv or Gemm) the exercise's seed picks, in graph order, and the output channel of each."""
     generator = np.random.default_rng(seed)
     # not the last node: a change there shows in the logits alone, with nothing to trace
     weighted = [node for node in good.graph.node[:-1] if node.op_type in ("Conv", "Gemm")]
-    node = weighted[generator.integers(len(weighted))]
+    picked = sorted(generator.choice(len(weighted), size=PLANTED_NODES, replace=False))
     weights = {tensor.name: tensor for tensor in good.graph.initializer}
-    channels = weights[node.input[1]].dims[0]
-    return node.name, int(generator.integers(channels))
+    return {
+        weighted[index].name: int(generator.integers(weights[weighted[index].input[1]].dims[0]))
+        for index in picked
+    }
 
 
 def planted_model(good: onnx.ModelProto, seed: int) -> onnx.ModelProto:
-    """The good model with one output channel of one node's weights scaled by PLANTED_FACTOR."""
-    name, channel = _planted_choice(good, seed)
+    """The good model with one output channel of each of two nodes' weights scaled by PLANTED_FACTOR."""
     planted = onnx.ModelProto()
     planted.CopyFrom(good)
-    node = next(node for node in planted.graph.node if node.name == name)
-    weight = next(tensor for tensor in planted.graph.initializer if tensor.name == node.input[1])
-    array = numpy_helper.to_array(weight).copy()
-    array[channel] *= PLANTED_FACTOR
-    weight.CopyFrom(numpy_helper.from_array(array, weight.name))
+    weights = {tensor.name: tensor for tensor in planted.graph.initializer}
+    for name, channel in _planted_choice(good, seed).items():
+        node = next(node for node in planted.graph.node if node.name == name)
+        array = numpy_helper.to_array(weights[node.input[1]]).copy()
+        array[channel] *= PLANTED_FACTOR
+        weights[node.input[1]].CopyFrom(numpy_helper.from_array(array, node.input[1]))
     return planted
 
 
-def planted_node_found(planted_node, good, SEED):
-    """The node whose weights were changed is named."""
-    expected, _ = _planted_choice(good, SEED)
-    node_names = [node.name for node in good.graph.node]
-    assert planted_node in node_names, (
-        f"set planted_node to the name of a node of the model (one of {node_names})"
+def _restored(planted: onnx.ModelProto, good: onnx.ModelProto, nodes: set[str]) -> onnx.ModelProto:
+    """The planted model with the good model's constants (initializers) and attributes back in the named nodes."""
+    restored = onnx.ModelProto()
+    restored.CopyFrom(planted)
+    good_nodes = {node.name: node for node in good.graph.node}
+    good_constants = {tensor.name: tensor for tensor in good.graph.initializer}
+    for node in restored.graph.node:
+        if node.name in nodes:
+            del node.attribute[:]
+            node.attribute.extend(good_nodes[node.name].attribute)
+            for tensor in restored.graph.initializer:
+                if tensor.name in node.input and tensor.name in good_constants:
+                    tensor.CopyFrom(good_constants[tensor.name])
+    return restored
+
+
+def planted_nodes_found(planted_nodes, good, SEED, test_inputs):
+    """Putting the good model's weights back in the named nodes, and in no fewer, makes every tensor the good one's."""
+    planted = planted_model(
+        good, SEED
+    )  # made again: a solution may have repaired the chapter's copy in place
+    names = [node.name for node in planted.graph.node]
+    assert isinstance(planted_nodes, (list, tuple, set, frozenset)) and all(
+        name in names for name in planted_nodes
+    ), f"set planted_nodes to a list of the changed nodes' names (each one of {names})"
+    named = set(planted_nodes)
+    sample = {good.graph.input[0].name: test_inputs[:64]}
+    reference = divergence.runtime_outputs(good, sample)
+
+    def same_as_good(nodes: set[str]) -> bool:
+        run = divergence.runtime_outputs(_restored(planted, good, nodes), sample)
+        return all(
+            np.allclose(run[tensor], reference[tensor], rtol=1e-6, atol=1e-6)
+            for tensor in reference
+        )
+
+    assert same_as_good(named), (
+        f"with the good weights back in {sorted(named) or 'no node'}, the planted model still differs: a changed "
+        "node is missing. After the first node that differs every tensor differs, changed or not: put that "
+        "node's weights right and compare again"
     )
-    assert planted_node == expected, (
-        f"{planted_node} is not where the planted model first differs: compare its tensors with "
-        "divergence.node_differences and take the first node over its tolerance"
-    )
-    return f"found the changed weights in {expected}"
+    for name in sorted(named):
+        assert not same_as_good(named - {name}), (
+            f"{name} was not changed: without it, the others' weights put back already give the good model"
+        )
+    return f"the planted weights are in {', '.join(name for name in names if name in named)}"
 
 
 def frozen_batch_thawed(any_batch_path, test_inputs, torch_logits, RTOL, ATOL):

@@ -1,5 +1,6 @@
 """The chapters' headline figures, saved as JSON so the book and the checks read the same numbers."""
 
+import hashlib
 import json
 import sys
 from pathlib import Path
@@ -20,6 +21,11 @@ def save_results(chapter: str, figures: dict) -> Path:
     with atomic_write(path) as out:
         out.write(text.encode())
     return path
+
+
+def digest(path: Path) -> str:
+    """The first 12 hex digits of a results file's SHA-256: a chapter prints it, to be matched with the commit."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
 
 
 # where the course's package installs the committed results (pyproject.toml's data-files), for lone chapters

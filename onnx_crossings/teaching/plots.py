@@ -13,17 +13,23 @@ def show_images(
     *,
     columns: int = 10,
     title_colours: Sequence[str] | None = None,
+    colour_bar: str | None = None,
 ) -> plt.Figure:
-    """A grid of grey-scale images, each with a short title."""
+    """A grid of grey-scale images, each with a short title; given a colour bar's label, all on one colour scale."""
     rows = -(-len(images) // columns)
-    figure, axes = plt.subplots(rows, columns, figsize=(1.2 * columns, 1.45 * rows), squeeze=False)
+    width = 1.2 * columns + (0.9 if colour_bar else 0)
+    figure, axes = plt.subplots(rows, columns, figsize=(width, 1.45 * rows), squeeze=False)
+    # each image scaled to its own range, unless they share one: the range of them all
+    shared = {"vmin": float(np.min(images)), "vmax": float(np.max(images))} if colour_bar else {}
     for index, axis in enumerate(axes.flat):
         axis.axis("off")
         if index < len(images):
-            axis.imshow(images[index].squeeze(), cmap="gray_r")
+            shown = axis.imshow(images[index].squeeze(), cmap="gray_r", **shared)
             color = title_colours[index] if title_colours else "black"
             axis.set_title(titles[index], fontsize=9, color=color)
     figure.tight_layout()
+    if colour_bar:
+        figure.colorbar(shown, ax=axes.ravel().tolist(), label=colour_bar, fraction=0.03, pad=0.02)
     return figure
 
 
@@ -270,13 +276,8 @@ def plot_file_sizes(megabytes: dict[str, float]) -> plt.Figure:
     return figure
 
 
-def plot_accuracy_vs_training_size(
-    curves: dict[str, dict[int, float]], reference: tuple[str, int, float] | None = None
-) -> plt.Figure:
-    """Test accuracy against the number of labelled training reviews (log scale), a line per model.
-
-    reference: (label, size, accuracy) of one more result drawn as a lone star, e.g. a model trained elsewhere.
-    """
+def plot_accuracy_vs_training_size(curves: dict[str, dict[int, float]]) -> plt.Figure:
+    """Test accuracy against the number of labelled training reviews (log scale), a line per model."""
     figure, axis = plt.subplots(figsize=(7, 4))
     for name, accuracies in curves.items():
         sizes = sorted(accuracies)
@@ -291,15 +292,8 @@ def plot_accuracy_vs_training_size(
                 ha="center",
                 fontsize=8,
             )
-    if reference is not None:
-        label, size, accuracy = reference
-        axis.scatter(
-            [size], [100 * accuracy], marker="*", s=160, color="black", label=label, zorder=3
-        )
     axis.set_xscale("log")
-    sizes = sorted({size for accuracies in curves.values() for size in accuracies})
-    ticks = sizes + ([reference[1]] if reference is not None else [])
-    axis.set_xticks(ticks)
+    axis.set_xticks(sorted({size for accuracies in curves.values() for size in accuracies}))
     axis.xaxis.set_major_formatter(plt.FuncFormatter(lambda value, _: f"{value:,.0f}"))
     axis.xaxis.set_minor_formatter(plt.NullFormatter())
     axis.axhline(50, color="grey", linestyle=":", linewidth=1)

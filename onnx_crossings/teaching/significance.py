@@ -69,6 +69,62 @@ def paired_accuracy_difference(
 
 
 @dataclass(frozen=True)
+class IndependentDifference:
+    """One model's accuracy minus another's, each scored on its own examples, with its 95% interval."""
+
+    first: str
+    second: str
+    first_examples: int
+    second_examples: int
+    difference: float
+    low: float
+    high: float
+
+    @property
+    def verdict(self) -> str:
+        """Which model is ahead where the interval leaves out zero; that they are level within the noise otherwise."""
+        if self.low > 0:
+            return f"{self.first} is ahead"
+        if self.high < 0:
+            return f"{self.second} is ahead"
+        return "the two are level within this noise"
+
+    def __str__(self) -> str:
+        return (
+            f"{self.first} − {self.second}: {100 * self.difference:+.2f} points, 95% interval "
+            f"{100 * self.low:+.2f} to {100 * self.high:+.2f}\n"
+            f"  ({self.first_examples:,} and {self.second_examples:,} examples, scored separately): "
+            f"{self.verdict}"
+        )
+
+
+def independent_accuracy_difference(
+    first_accuracy: float,
+    first_examples: int,
+    second_accuracy: float,
+    second_examples: int,
+    *,
+    names: tuple[str, str],
+) -> IndependentDifference:
+    """Compare two accuracies measured on different examples, whose sampling errors add up."""
+    variance = (
+        first_accuracy * (1 - first_accuracy) / first_examples
+        + second_accuracy * (1 - second_accuracy) / second_examples
+    )
+    difference = first_accuracy - second_accuracy
+    margin = Z_95 * np.sqrt(variance)
+    return IndependentDifference(
+        names[0],
+        names[1],
+        first_examples,
+        second_examples,
+        difference,
+        difference - margin,
+        difference + margin,
+    )
+
+
+@dataclass(frozen=True)
 class ForecastComparison:
     """Two forecasts' daily losses on the same days: Diebold-Mariano's test, Harvey-Leybourne-Newbold corrected."""
 

@@ -1,4 +1,4 @@
-"""Chapter 2 bonus: the pretrained MiniLM, verified offline, its tokenizer, the review classifier and fine-tuning."""
+"""Chapter 2, first bonus: the pretrained MiniLM, verified offline, its tokenizer, the classifier, fine-tuning."""
 
 import json
 import sys
