@@ -6,7 +6,7 @@ import pytest
 from onnx import TensorProto, helper
 
 from onnx_crossings.checks import imdb_keras_to_pytorch as checks
-from onnx_crossings.teaching import benchmark
+from onnx_crossings.teaching import benchmark, graph
 
 RTOL, ATOL = 1e-5, 1e-4  # chapter 2's parity tolerance, which the threshold check allows for
 
@@ -39,10 +39,10 @@ def reduce_max_model(opset: int) -> onnx.ModelProto:
 
 def test_the_opset_check_finds_the_nodes_another_opset_refuses_and_only_those():
     opset17, opset18 = reduce_max_model(17), reduce_max_model(18)
-    assert checks.operator_types_refused(opset18, 17) == {"ReduceMax"}
-    assert checks.operator_types_refused(opset17, 18) == {"ReduceMax"}
-    assert checks.operator_types_refused(opset17, 17) == set()
-    assert checks.operator_types_refused(opset18, 18) == set()
+    assert graph.operator_types_refused(opset18, 17) == {"ReduceMax"}
+    assert graph.operator_types_refused(opset17, 18) == {"ReduceMax"}
+    assert graph.operator_types_refused(opset17, 17) == set()
+    assert graph.operator_types_refused(opset18, 18) == set()
 
 
 def cost(threshold: float, strictly_above: bool = False) -> int:

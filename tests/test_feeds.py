@@ -1,4 +1,4 @@
-"""Both feeds hand out only bars newer than the last one seen, oldest first, validated."""
+"""Both feeds hand out the last day seen again and the bars after it, oldest first, validated, on a clock."""
 
 import numpy as np
 import pandas as pd
@@ -40,23 +40,58 @@ def history_until(day: str, close: float = 100.0) -> pd.DataFrame:
     return frame
 
 
-def test_replay_serves_the_next_bars_in_order_then_nothing():
+def test_replay_serves_the_next_bars_in_order_with_the_last_day_seen_then_nothing_new():
     recorded = bars("2024-01-02", 5)
     feed = feeds.open_feed("AAPL", recorded, online=False)
     history = history_until("2023-12-29")
     served = []
-    while not (new := feed.bars_after(history)).empty:
+    while True:
+        since = feed.bars_since(history)
+        new = since.loc[since.index > history.index[-1]]
+        if new.empty:
+            break
         assert len(new) == 1
         served.append(new.index[0])
         history = pd.concat([history, new])
     assert served == list(recorded.index)
+    assert list(since.index) == [recorded.index[-1]], "the last day seen, again"
     assert feed.source == feeds.ReplayFeed.source
 
 
 def test_replay_can_serve_several_bars_per_poll():
-    feed = feeds.ReplayFeed(bars("2024-01-02", 5), "AAPL", bars_per_poll=2)
+    feed = feeds.open_feed("AAPL", bars("2024-01-02", 5), online=False, bars_per_poll=2)
     history = bars("2024-01-02", 1)
-    assert list(feed.bars_after(history).index) == list(bars("2024-01-03", 2).index)
+    assert list(feed.bars_since(history).index) == list(bars("2024-01-02", 3).index)
+
+
+def test_the_replays_clock_is_the_close_of_the_last_day_it_served():
+    feed = feeds.ReplayFeed(bars("2024-03-04", 5), "AAPL", bars_per_poll=2)
+    assert feed.now() == pd.Timestamp("2024-03-03 16:00", tz=feeds.NEW_YORK)
+    feed.bars_since(history_until("2024-03-01"))
+    assert feed.now() == pd.Timestamp("2024-03-05 16:00", tz=feeds.NEW_YORK)
+    assert feeds.last_complete_session(feed.now()) == pd.Timestamp("2024-03-05")
+
+
+def test_replay_says_the_market_traded_by_the_calendar_or_by_the_days_given():
+    calendar = feeds.ReplayFeed(bars("2024-03-25", 4), "AAPL")
+    assert calendar.market_traded(pd.Timestamp("2024-03-28"))
+    assert not calendar.market_traded(pd.Timestamp("2024-03-29")), "Good Friday"
+    given = feeds.ReplayFeed(bars("2024-03-25", 4), "AAPL", market_days=["2024-03-25"])
+    assert not given.market_traded(pd.Timestamp("2024-03-26"))
+
+
+def test_yahoo_asks_spy_whether_the_market_traded(monkeypatch):
+    calls = []
+
+    def fake_download(ticker, start, end):
+        calls.append((ticker, start, end))
+        return bars("2024-03-04", 3).loc[lambda frame: (frame.index >= start) & (frame.index < end)]
+
+    monkeypatch.setattr(feeds, "download_prices", fake_download)
+    feed = feeds.YahooFeed("AAPL", now=lambda: NEW_YORK_CLOCK["after the close"])
+    assert feed.market_traded(pd.Timestamp("2024-03-05"))
+    assert not feed.market_traded(pd.Timestamp("2024-03-07"))
+    assert calls[0] == ("SPY", "2024-03-05", "2024-03-06")
 
 
 def test_replay_refuses_broken_bars():
@@ -71,7 +106,17 @@ NEW_YORK_CLOCK = {
     "after the close": pd.Timestamp("2024-03-06 16:01", tz=feeds.NEW_YORK),
     # 21:30 in Tokyo is 7:30 in New York, the same calendar day there, hours before its session opens
     "Tokyo evening": pd.Timestamp("2024-03-06 21:30", tz="Asia/Tokyo"),
+    "Saturday": pd.Timestamp("2024-03-09 12:00", tz=feeds.NEW_YORK),
+    "Good Friday evening": pd.Timestamp("2024-03-29 18:00", tz=feeds.NEW_YORK),
 }
+
+
+@pytest.mark.parametrize(
+    ("clock", "session"),
+    [("Saturday", "2024-03-08"), ("Good Friday evening", "2024-03-28")],
+)
+def test_the_last_complete_session_is_a_day_the_exchange_traded(clock, session):
+    assert feeds.last_complete_session(NEW_YORK_CLOCK[clock]) == pd.Timestamp(session)
 
 
 @pytest.mark.parametrize(
@@ -92,7 +137,7 @@ def test_a_session_is_complete_only_after_four_pm_in_new_york(monkeypatch, clock
 
     monkeypatch.setattr(feeds, "download_prices", fake_download)
     feed = feeds.YahooFeed("AAPL", now=lambda: NEW_YORK_CLOCK[clock])
-    new = feed.bars_after(history_until("2024-03-04", close=100.0))
+    new = feed.bars_since(history_until("2024-03-04", close=100.0))
     assert calls == [
         (
             "AAPL",
@@ -101,7 +146,7 @@ def test_a_session_is_complete_only_after_four_pm_in_new_york(monkeypatch, clock
         )
     ]
     assert new.index[-1] == pd.Timestamp(last_complete) and new.index[0] == pd.Timestamp(
-        "2024-03-05"
+        "2024-03-04"
     )
 
 
@@ -113,7 +158,7 @@ def test_a_clock_without_a_time_zone_is_refused():
 def test_yahoo_feed_without_new_bars_returns_an_empty_frame(monkeypatch):
     monkeypatch.setattr(feeds, "download_prices", lambda ticker, start, end: pd.DataFrame())
     feed = feeds.YahooFeed("AAPL", now=lambda: NEW_YORK_CLOCK["after the close"])
-    new = feed.bars_after(history_until("2024-03-01"))
+    new = feed.bars_since(history_until("2024-03-01"))
     assert new.empty and list(new.columns) == PRICE_COLUMNS
 
 
@@ -122,7 +167,7 @@ def test_yahoo_feed_does_not_ask_before_another_session_has_closed(monkeypatch):
         feeds, "download_prices", lambda *args: pytest.fail("nothing complete to ask for")
     )
     feed = feeds.YahooFeed("AAPL", now=lambda: NEW_YORK_CLOCK["before the close"])
-    assert feed.bars_after(history_until("2024-03-05")).empty
+    assert feed.bars_since(history_until("2024-03-05")).empty
 
 
 def test_a_re_based_history_is_detected_by_both_feeds(monkeypatch):
@@ -131,9 +176,12 @@ def test_a_re_based_history_is_detected_by_both_feeds(monkeypatch):
     split.loc[:, ["Open", "High", "Low", "Close", "Adj Close"]] /= 4
     history = history_until("2024-03-04", close=100.0)
     with pytest.raises(feeds.HistoryRebased, match="re-based its prices.*fetch the history again"):
-        feeds.ReplayFeed(split, "AAPL").bars_after(history)
+        feeds.ReplayFeed(split, "AAPL").bars_since(history)
     monkeypatch.setattr(feeds, "download_prices", lambda *args: split)
     with pytest.raises(feeds.HistoryRebased):
-        feeds.YahooFeed("AAPL", now=lambda: NEW_YORK_CLOCK["after the close"]).bars_after(history)
+        feeds.YahooFeed("AAPL", now=lambda: NEW_YORK_CLOCK["after the close"]).bars_since(history)
     unchanged = bars("2024-03-04", 3)
-    assert len(feeds.ReplayFeed(unchanged, "AAPL").bars_after(history)) == 1
+    assert len(feeds.ReplayFeed(unchanged, "AAPL").bars_since(history)) == 2
+    revised = bars("2024-03-04", 3)
+    revised.loc[revised.index[0], ["Close", "Adj Close"]] = 100.05  # the official close, 0.05% off
+    assert feeds.ReplayFeed(revised, "AAPL").bars_since(history)["Close"].iloc[0] == 100.05

@@ -12,6 +12,7 @@ from sklearn.model_selection import TimeSeriesSplit, cross_val_score, cross_vali
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
+from onnx_crossings.teaching import onnx_estimator
 from onnx_crossings.teaching.onnx_estimator import KerasOnnxRegressor, PrefitOnnxRegressor
 
 WINDOW, FEATURES = 5, 3
@@ -147,3 +148,22 @@ def test_keras_regressor_trains_in_fit_so_each_fold_learns_its_own_model(windows
 def test_keras_regressor_refuses_too_little_history_for_its_validation_slice(windows):
     with pytest.raises(ValueError, match="give fit\\(\\) more history or lower validation_size"):
         KerasOnnxRegressor(tiny_model, validation_size=30).fit(windows, windows.mean(axis=(1, 2)))
+
+
+@pytest.mark.parametrize("refit", [True, False])
+def test_keras_regressor_refits_the_chosen_epochs_on_every_sample(windows, refit):
+    built_on = []
+
+    def recording_model(x_train, y_train, seed):
+        built_on.append(len(x_train))
+        return tiny_model(x_train, y_train, seed)
+
+    target = windows.mean(axis=(1, 2))
+    regressor = KerasOnnxRegressor(
+        recording_model, validation_size=10, max_epochs=8, patience=2, refit=refit
+    ).fit(windows, target)
+    assert built_on == ([30, 40] if refit else [30])
+    samples = 40 if refit else 30
+    epochs = regressor.best_epoch_ if refit else len(regressor.history_["loss"])
+    steps = epochs * -(-samples // onnx_estimator.BATCH_SIZE)
+    assert int(regressor.keras_model_.optimizer.iterations) == steps

@@ -223,3 +223,26 @@ def test_divergence_bars_are_shares_of_tolerance_red_when_over_it():
     red = matplotlib.colors.to_rgba("tab:red")
     assert [bar.get_facecolor() == red for bar in bars] == [False, False, True, True]
     assert figure.axes[0].get_title(loc="left") == "a run"
+
+
+def test_quantile_calibration_draws_each_method_its_band_and_the_diagonal():
+    figure = plots.plot_quantile_calibration(
+        {
+            "normal": {0.5: 0.52, 0.1: 0.08, 0.9: 0.93},
+            "two quantiles": {0.05: 0.1, 0.95: 0.9},
+        },
+        days=100,
+    )
+    axis = figure.axes[0]
+    diagonal, normal, two = axis.get_lines()
+    assert diagonal.get_xydata().tolist() == [[0, 0], [100, 100]]
+    np.testing.assert_allclose(normal.get_xdata(), [10, 50, 90])
+    np.testing.assert_allclose(normal.get_ydata(), [8, 52, 93])
+    assert normal.get_linestyle() == "-" and normal.get_marker() == "o"
+    assert two.get_linestyle() == "None" and two.get_marker() == "o"
+    # the band at the median: 50 ± 1.96 × sqrt(0.25 / 100) × 100 = 50 ± 9.8 points
+    (band,) = axis.collections
+    vertices = band.get_paths()[0].vertices
+    at_median = vertices[np.isclose(vertices[:, 0], 50)][:, 1]
+    np.testing.assert_allclose(sorted(at_median), [50 - 9.79982, 50 + 9.79982], atol=1e-4)
+    assert figure.get_suptitle() == "" and axis.get_title() == ""

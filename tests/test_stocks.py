@@ -8,8 +8,11 @@ from onnx_crossings.data.download import FROM_CACHE, DatasetError
 
 
 def bars(days: int = 6, start: str = "2024-01-02") -> pd.DataFrame:
-    """A small, valid table of business-day bars in yfinance's schema."""
-    dates = pd.bdate_range(start, periods=days, name="Date")
+    """A small, valid table of bars on the NYSE's trading days, in yfinance's schema."""
+    dates = stocks.nyse_trading_days(start, pd.Timestamp(start) + pd.Timedelta(days=3 * days))[
+        :days
+    ]
+    dates.name = "Date"
     close = pd.Series(range(100, 100 + days), index=dates, dtype=float)
     return pd.DataFrame(
         {
@@ -117,7 +120,8 @@ def test_network_failure_points_to_the_snapshot(monkeypatch):
         (lambda f: f.assign(High=f["Low"] - 1), "High below or a Low above"),
         (
             lambda f: f.drop(index=f.index[1:5]),
-            r"1 gap\(s\) longer than 5 days, the first from 2024-01-02 to 2024-01-09",
+            r"lack 4 NYSE trading day\(s\) \(2024-01-03, 2024-01-04, 2024-01-05, \.\.\.\): "
+            r"a return across a missing day.*Download again later",
         ),
     ],
     ids=[
@@ -129,7 +133,7 @@ def test_network_failure_points_to_the_snapshot(monkeypatch):
         "blank",
         "non-positive",
         "high-low",
-        "gap",
+        "missing trading day",
     ],
 )
 def test_bad_prices_get_a_clear_error(change, message):
@@ -181,3 +185,41 @@ def test_the_nyse_calendar_knows_its_holidays_and_the_snapshot_lacks_only_new_ye
         list(days.difference(snapshot)) == [pd.Timestamp("2024-12-31")]
         and snapshot.difference(days).empty
     )
+
+
+@pytest.mark.parametrize("start", ["2024-03-25", "2025-01-06"], ids=["Good Friday", "a funeral"])
+def test_a_holiday_or_a_known_closure_is_no_missing_day(start):
+    prices = bars(8, start)
+    assert len(pd.bdate_range(prices.index[0], prices.index[-1])) == 9, (
+        "one weekday without a session"
+    )
+    stocks.validate_prices(prices, "AAPL")
+
+
+@pytest.mark.parametrize(
+    ("ticker", "follows"),
+    [
+        ("AAPL", True),
+        ("BRK-B", True),
+        ("SPY", True),
+        ("SAP.DE", False),
+        ("7203.T", False),
+        ("^N225", False),
+        ("BTC-USD", False),
+        ("EURUSD=X", False),
+    ],
+)
+def test_only_us_symbols_are_held_to_the_nyse_calendar(ticker, follows):
+    assert stocks.follows_nyse_calendar(ticker) is follows
+
+
+def test_other_markets_and_years_before_the_calendar_keep_the_gap_rule():
+    frankfurt = bars(8, "2024-03-25").drop(pd.Timestamp("2024-03-28"))  # a session New York had
+    stocks.validate_prices(frankfurt, "SAP.DE")
+    three_weeks = bars(12, "2024-03-18")
+    with pytest.raises(
+        DatasetError, match=r"1 gap\(s\) longer than 5 days, the first from 2024-03-22"
+    ):
+        stocks.validate_prices(three_weeks.drop(three_weeks.index[5:8]), "SAP.DE")
+    before_2012 = bars(4, "2011-03-01")
+    stocks.validate_prices(before_2012.drop(before_2012.index[1]), "AAPL")

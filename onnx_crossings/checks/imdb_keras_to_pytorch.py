@@ -7,26 +7,10 @@ import numpy as np
 import onnx
 
 from onnx_crossings.data import imdb
-from onnx_crossings.teaching import benchmark, parity
+from onnx_crossings.teaching import benchmark, graph, parity
 
 # the threshold exercise's costs: a negative review called positive (shown), a positive one called negative
 COST_OF_A_FALSE_POSITIVE, COST_OF_A_FALSE_NEGATIVE = 4, 1
-
-
-def operator_types_refused(model: onnx.ModelProto, opset: int) -> set[str]:
-    """The operator types of the model's nodes that another opset's definitions of those operators refuse."""
-    context = onnx.checker.C.CheckerContext()
-    context.ir_version = model.ir_version
-    context.opset_imports = {entry.domain: entry.version for entry in model.opset_import} | {
-        "": opset
-    }
-    refused = set()
-    for node in model.graph.node:
-        try:
-            onnx.checker.check_node(node, context, onnx.checker.C.LexicalScopeContext())
-        except onnx.checker.ValidationError:
-            refused.add(node.op_type)
-    return refused
 
 
 def opset_18_export(opset18_path, changed_operators, onnx_path, test_tokens, keras_run, RTOL, ATOL):
@@ -57,7 +41,7 @@ def opset_18_export(opset18_path, changed_operators, onnx_path, test_tokens, ker
     assert named <= present, f"no node of the two files is of type {sorted(named - present)}"
     # Not the exercise's node-by-node comparison: ONNX's definitions of each operator say which nodes of one
     # file the other opset refuses. A node whose inputs or attributes moved is refused; one unchanged is not.
-    refused = operator_types_refused(opset18, 17) | operator_types_refused(opset17, 18)
+    refused = graph.operator_types_refused(opset18, 17) | graph.operator_types_refused(opset17, 18)
     assert not named - refused, (
         f"{sorted(named - refused)}: the nodes of this type take the same inputs and attributes in both files"
     )

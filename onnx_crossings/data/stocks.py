@@ -1,8 +1,10 @@
 """Daily stock prices in yfinance's schema: a pinned offline AAPL snapshot, or Yahoo Finance when online."""
 
+import functools
 import hashlib
 import importlib.resources
 import io
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,7 +21,6 @@ from pandas.tseries.holiday import (
     nearest_workday,
     sunday_to_monday,
 )
-from pandas.tseries.offsets import CustomBusinessDay
 
 from onnx_crossings.data.download import FROM_CACHE, DatasetError
 from onnx_crossings.plumbing.files import atomic_write
@@ -33,8 +34,12 @@ PRICE_COLUMNS = [
     "Adj Close",
     "Volume",
 ]  # yfinance.download(auto_adjust=False)
-# a weekend plus a holiday spans 4 calendar days; anything longer is a hole in the data
+# where the NYSE calendar does not apply: a weekend plus a holiday spans 4 calendar days, anything longer is a hole
 MAX_GAP_DAYS = 5
+# Yahoo's symbols of US stocks and funds: letters, perhaps a share class (BRK-B). Other markets keep other calendars:
+# an exchange suffix (SAP.DE, 7203.T), an index (^N225), a currency (EURUSD=X), a future (GC=F), a crypto pair
+# (BTC-USD).
+US_SYMBOL = re.compile(r"[A-Z]{1,5}(-[A-Z]{1,2})?")
 
 # PyPI hvsampledata==0.1.5 ships AAPL daily bars from Yahoo Finance, 2019-01-02 to 2024-12-30 (1,509 rows),
 # split-adjusted, with lower-case column names.
@@ -55,6 +60,9 @@ SNAPSHOT_COLUMNS = {
 FROM_SNAPSHOT = "offline snapshot (PyPI hvsampledata)"
 # the days the New York Stock Exchange closed unscheduled since 2012: hurricane Sandy, two presidents' funerals
 NYSE_UNSCHEDULED_CLOSURES = ["2012-10-29", "2012-10-30", "2018-12-05", "2025-01-09"]
+NYSE_CALENDAR_START = pd.Timestamp("2012-01-01")  # the closures above are complete from here on
+# longer than any run of days the NYSE has been closed since 2012 (4: hurricane Sandy after a weekend)
+NYSE_LONGEST_CLOSURE = pd.Timedelta(days=10)
 FROM_YAHOO = "Yahoo Finance (yfinance)"
 
 
@@ -75,10 +83,36 @@ class NyseHolidays(AbstractHolidayCalendar):
     ]
 
 
-def nyse_trading_days(start: str, end: str) -> pd.DatetimeIndex:
+@functools.cache
+def nyse_holidays() -> pd.DatetimeIndex:
+    """The NYSE's full-day holidays from 1970 to 2200, computed once (it takes a tenth of a second)."""
+    return NyseHolidays().holidays()
+
+
+def nyse_trading_days(start: str | pd.Timestamp, end: str | pd.Timestamp) -> pd.DatetimeIndex:
     """The days the New York Stock Exchange traded from start to end, both included (since 2012)."""
-    trading_day = CustomBusinessDay(calendar=NyseHolidays(), holidays=NYSE_UNSCHEDULED_CLOSURES)
-    return pd.date_range(start, end, freq=trading_day)
+    closed = nyse_holidays().union(pd.DatetimeIndex(NYSE_UNSCHEDULED_CLOSURES))
+    return pd.bdate_range(start, end).difference(closed)
+
+
+def nyse_session_on_or_before(day: pd.Timestamp) -> pd.Timestamp:
+    """The last NYSE trading day on or before the day."""
+    return nyse_trading_days(day - NYSE_LONGEST_CLOSURE, day)[-1]
+
+
+def next_nyse_session(day: pd.Timestamp) -> pd.Timestamp:
+    """The first NYSE trading day after the day."""
+    return nyse_trading_days(day + pd.Timedelta(days=1), day + NYSE_LONGEST_CLOSURE)[0]
+
+
+def follows_nyse_calendar(ticker: str) -> bool:
+    """Whether a Yahoo symbol is a US stock or fund, which trades on the New York Stock Exchange's days."""
+    return US_SYMBOL.fullmatch(ticker) is not None
+
+
+def missing_nyse_sessions(days: pd.DatetimeIndex) -> pd.DatetimeIndex:
+    """The NYSE sessions from the first of the days to the last (those since 2012) that the days lack."""
+    return nyse_trading_days(max(days[0], NYSE_CALENDAR_START), days[-1]).difference(days)
 
 
 @dataclass(frozen=True)
@@ -175,7 +209,34 @@ def read_cached_prices(path, ticker: str) -> pd.DataFrame:
 
 
 def validate_prices(frame: pd.DataFrame, ticker: str) -> pd.DataFrame:
-    """Daily bars in yfinance's schema, sorted, complete and plausible, or a DatasetError saying what is wrong."""
+    """Complete daily bars (validate_bars, and no trading day missing), or a DatasetError saying what is wrong."""
+    bars = validate_bars(frame, ticker)
+    if follows_nyse_calendar(ticker):
+        missing = missing_nyse_sessions(bars.index)
+        if len(missing):
+            listed = ", ".join(f"{day:%Y-%m-%d}" for day in missing[:3]) + (
+                ", ..." if len(missing) > 3 else ""
+            )
+            raise DatasetError(
+                f"{ticker} prices lack {len(missing)} NYSE trading day(s) ({listed}): a return across a missing "
+                "day would join two days' moves into one. Download again later or choose other dates; if the "
+                "exchange closed on such a day unscheduled, add it to stocks.NYSE_UNSCHEDULED_CLOSURES first"
+            )
+    # before the calendar's first year, and for other markets' symbols, only a gap longer than a long weekend shows
+    gaps = np.flatnonzero(
+        np.diff(bars.index.values).astype("timedelta64[D]").astype(int) > MAX_GAP_DAYS
+    )
+    if len(gaps):
+        first = gaps[0]
+        raise DatasetError(
+            f"{ticker} prices have {len(gaps)} gap(s) longer than {MAX_GAP_DAYS} days, the first from "
+            f"{bars.index[first].date()} to {bars.index[first + 1].date()}: the series must be complete"
+        )
+    return bars
+
+
+def validate_bars(frame: pd.DataFrame, ticker: str) -> pd.DataFrame:
+    """Daily bars in yfinance's schema, sorted, without blanks and plausible, or a DatasetError saying what is wrong."""
     if not isinstance(frame, pd.DataFrame) or frame.empty:
         raise DatasetError(f"no prices for {ticker!r}: the table of bars is empty")
     missing = [column for column in PRICE_COLUMNS if column not in frame.columns]
@@ -203,14 +264,5 @@ def validate_prices(frame: pd.DataFrame, ticker: str) -> pd.DataFrame:
     if (high_too_low | low_too_high).any():
         raise DatasetError(
             f"{ticker} prices have a High below or a Low above the day's other prices"
-        )
-    gaps = np.flatnonzero(
-        np.diff(frame.index.values).astype("timedelta64[D]").astype(int) > MAX_GAP_DAYS
-    )
-    if len(gaps):
-        first = gaps[0]
-        raise DatasetError(
-            f"{ticker} prices have {len(gaps)} gap(s) longer than {MAX_GAP_DAYS} days, the first from "
-            f"{frame.index[first].date()} to {frame.index[first + 1].date()}: the series must be complete"
         )
     return frame.astype({column: "float64" for column in PRICE_COLUMNS[:5]} | {"Volume": "int64"})

@@ -77,6 +77,22 @@ def operator_counts(model: onnx.ModelProto | str | Path) -> dict[str, int]:
     return dict(sorted(Counter(node.op_type for node in graph.node).items()))
 
 
+def operator_types_refused(model: onnx.ModelProto, opset: int) -> set[str]:
+    """The operator types of the model's nodes that another opset's definitions of those operators refuse."""
+    context = onnx.checker.C.CheckerContext()
+    context.ir_version = model.ir_version
+    context.opset_imports = {entry.domain: entry.version for entry in model.opset_import} | {
+        "": opset
+    }
+    refused = set()
+    for node in model.graph.node:
+        try:
+            onnx.checker.check_node(node, context, onnx.checker.C.LexicalScopeContext())
+        except onnx.checker.ValidationError:
+            refused.add(node.op_type)
+    return refused
+
+
 def interface(model: onnx.ModelProto | str | Path) -> dict[str, str]:
     """What a file shows a caller, as text: its producer, opset, inputs and outputs (name, type, shape), operators."""
     model = model if isinstance(model, onnx.ModelProto) else onnx.load(model)

@@ -14,6 +14,7 @@ from onnx_crossings.teaching import runtimes
 
 ONNX_FLOAT = "tensor(float)"
 OPSET = 17
+BATCH_SIZE = 32  # samples per training step
 
 
 class _OnnxPredictor(RegressorMixin, BaseEstimator):
@@ -111,6 +112,7 @@ class KerasOnnxRegressor(_OnnxPredictor):
         validation_size: int = 250,
         patience: int = 10,
         max_epochs: int = 100,
+        refit: bool = True,
         metadata: dict[str, str] | None = None,
     ):
         self.build = build
@@ -118,10 +120,11 @@ class KerasOnnxRegressor(_OnnxPredictor):
         self.validation_size = validation_size
         self.patience = patience
         self.max_epochs = max_epochs
+        self.refit = refit
         self.metadata = metadata
 
     def fit(self, X, y):
-        """Train on all but the last `validation_size` samples, stop early on those, export to ONNX and open it."""
+        """Choose the epoch by early stopping on the last `validation_size` samples, refit on all, export and open."""
         import keras  # imported here, so that the prefit regressor needs no TensorFlow
 
         X, y = np.asarray(X, np.float32), np.asarray(y, np.float32).reshape(-1, 1)
@@ -138,7 +141,7 @@ class KerasOnnxRegressor(_OnnxPredictor):
             {name: y[:training] for name in model.output_names},
             validation_data=(X[training:], {name: y[training:] for name in model.output_names}),
             epochs=self.max_epochs,
-            batch_size=32,
+            batch_size=BATCH_SIZE,
             shuffle=True,
             verbose=0,
             callbacks=[
@@ -147,6 +150,18 @@ class KerasOnnxRegressor(_OnnxPredictor):
         )
         self.history_ = fit.history
         self.best_epoch_ = int(np.argmin(fit.history["val_loss"])) + 1
+        if (
+            self.refit
+        ):  # the chosen number of epochs again, from scratch, on every sample: the newest year too
+            model = self.build(X, y, self.seed)
+            model.fit(
+                X,
+                {name: y for name in model.output_names},
+                epochs=self.best_epoch_,
+                batch_size=BATCH_SIZE,
+                shuffle=True,
+                verbose=0,
+            )
         self.keras_model_ = model
         return self._load(export_keras(model, X.shape[1:], self.metadata or {}), X)
 

@@ -346,7 +346,7 @@ def plot_return_intervals(
     for axis, (name, (lower, upper)), color in zip(
         np.atleast_1d(axes),
         intervals.items(),
-        ("tab:purple", "tab:orange", "tab:grey"),
+        ("tab:purple", "tab:orange", "tab:grey", "tab:green"),
         strict=False,
     ):
         outside = (actual < lower) | (actual > upper)
@@ -391,5 +391,43 @@ def plot_divergence(comparisons: dict[str, Sequence]) -> plt.Figure:
         axis.set_ylabel("difference /\ntolerance")
         axis.set_title(name, fontsize=10, loc="left")
         axis.spines[["top", "right"]].set_visible(False)
+    figure.tight_layout()
+    return figure
+
+
+def plot_quantile_calibration(hit_rates: dict[str, dict[float, float]], days: int) -> plt.Figure:
+    """Each method's share of days at or below its quantile forecasts against the level: calibrated on the diagonal.
+
+    The grey band is where 95% of a calibrated method's shares fall over `days` days; a method with two levels
+    (an interval's bounds) shows its points only, as nothing joins them.
+    """
+    figure, axis = plt.subplots(figsize=(5.5, 5))
+    levels = np.linspace(0, 1, 101)
+    margin = 1.959964 * np.sqrt(levels * (1 - levels) / days)
+    axis.fill_between(
+        100 * levels,
+        100 * (levels - margin),
+        100 * (levels + margin),
+        color="grey",
+        alpha=0.25,
+        linewidth=0,
+        label=f"95% band of a calibrated method ({days:,} days)",
+    )
+    axis.plot([0, 100], [0, 100], color="black", linestyle=":", linewidth=1)
+    for name, rates in hit_rates.items():
+        nominal = sorted(rates)
+        axis.plot(
+            [100 * level for level in nominal],
+            [100 * rates[level] for level in nominal],
+            marker="o",
+            linestyle="-" if len(nominal) > 2 else "none",
+            label=name,
+        )
+    axis.set_xlim(0, 100)
+    axis.set_ylim(0, 100)
+    axis.set_xlabel("quantile level forecast (%)")
+    axis.set_ylabel("share of days at or below the forecast (%)")
+    axis.spines[["top", "right"]].set_visible(False)
+    axis.legend(frameon=False, fontsize=9, loc="upper left")
     figure.tight_layout()
     return figure
