@@ -3,45 +3,25 @@
 import numpy as np
 import pandas as pd
 import pytest
+from price_bars import bars
 
 from onnx_crossings.data import feeds
 from onnx_crossings.data.download import DatasetError
 from onnx_crossings.data.stocks import PRICE_COLUMNS
 
 
-def bars(first_day: str, count: int) -> pd.DataFrame:
+def consecutive_bars(first_day: str, count: int) -> pd.DataFrame:
     """A few plausible daily bars on consecutive business days."""
-    days = pd.bdate_range(first_day, periods=count, name="Date")
-    close = 100 + np.arange(count, dtype=float)
-    frame = pd.DataFrame(
-        {
-            "Open": close,
-            "High": close + 1,
-            "Low": close - 1,
-            "Close": close,
-            "Adj Close": close,
-            "Volume": np.full(count, 1_000),
-        },
-        index=days,
-    )
-    return frame[PRICE_COLUMNS]
+    return bars(pd.bdate_range(first_day, periods=count))
 
 
 def history_until(day: str, close: float = 100.0) -> pd.DataFrame:
     """A history whose last bar is on `day`, closing at `close`."""
-    frame = bars(day, 1)
-    frame.loc[:, ["Open", "High", "Low", "Close", "Adj Close"]] = [
-        close,
-        close + 1,
-        close - 1,
-        close,
-        close,
-    ]
-    return frame
+    return bars([day], first_close=close)
 
 
 def test_replay_serves_the_next_bars_in_order_with_the_last_day_seen_then_nothing_new():
-    recorded = bars("2024-01-02", 5)
+    recorded = consecutive_bars("2024-01-02", 5)
     feed = feeds.open_feed("AAPL", recorded, online=False)
     history = history_until("2023-12-29")
     served = []
@@ -59,13 +39,13 @@ def test_replay_serves_the_next_bars_in_order_with_the_last_day_seen_then_nothin
 
 
 def test_replay_can_serve_several_bars_per_poll():
-    feed = feeds.open_feed("AAPL", bars("2024-01-02", 5), online=False, bars_per_poll=2)
-    history = bars("2024-01-02", 1)
-    assert list(feed.bars_since(history).index) == list(bars("2024-01-02", 3).index)
+    feed = feeds.open_feed("AAPL", consecutive_bars("2024-01-02", 5), online=False, bars_per_poll=2)
+    history = consecutive_bars("2024-01-02", 1)
+    assert list(feed.bars_since(history).index) == list(consecutive_bars("2024-01-02", 3).index)
 
 
 def test_the_replays_clock_is_the_close_of_the_last_day_it_served():
-    feed = feeds.ReplayFeed(bars("2024-03-04", 5), "AAPL", bars_per_poll=2)
+    feed = feeds.ReplayFeed(consecutive_bars("2024-03-04", 5), "AAPL", bars_per_poll=2)
     assert feed.now() == pd.Timestamp("2024-03-03 16:00", tz=feeds.NEW_YORK)
     feed.bars_since(history_until("2024-03-01"))
     assert feed.now() == pd.Timestamp("2024-03-05 16:00", tz=feeds.NEW_YORK)
@@ -73,10 +53,10 @@ def test_the_replays_clock_is_the_close_of_the_last_day_it_served():
 
 
 def test_replay_says_the_market_traded_by_the_calendar_or_by_the_days_given():
-    calendar = feeds.ReplayFeed(bars("2024-03-25", 4), "AAPL")
+    calendar = feeds.ReplayFeed(consecutive_bars("2024-03-25", 4), "AAPL")
     assert calendar.market_traded(pd.Timestamp("2024-03-28"))
     assert not calendar.market_traded(pd.Timestamp("2024-03-29")), "Good Friday"
-    given = feeds.ReplayFeed(bars("2024-03-25", 4), "AAPL", market_days=["2024-03-25"])
+    given = feeds.ReplayFeed(consecutive_bars("2024-03-25", 4), "AAPL", market_days=["2024-03-25"])
     assert not given.market_traded(pd.Timestamp("2024-03-26"))
 
 
@@ -85,7 +65,9 @@ def test_yahoo_asks_spy_whether_the_market_traded(monkeypatch):
 
     def fake_download(ticker, start, end):
         calls.append((ticker, start, end))
-        return bars("2024-03-04", 3).loc[lambda frame: (frame.index >= start) & (frame.index < end)]
+        return consecutive_bars("2024-03-04", 3).loc[
+            lambda frame: (frame.index >= start) & (frame.index < end)
+        ]
 
     monkeypatch.setattr(feeds, "download_prices", fake_download)
     feed = feeds.YahooFeed("AAPL", now=lambda: NEW_YORK_CLOCK["after the close"])
@@ -95,7 +77,7 @@ def test_yahoo_asks_spy_whether_the_market_traded(monkeypatch):
 
 
 def test_replay_refuses_broken_bars():
-    broken = bars("2024-01-02", 3)
+    broken = consecutive_bars("2024-01-02", 3)
     broken.loc[broken.index[1], "Close"] = np.nan
     with pytest.raises(DatasetError, match="blank"):
         feeds.ReplayFeed(broken, "AAPL")
@@ -133,7 +115,7 @@ def test_a_session_is_complete_only_after_four_pm_in_new_york(monkeypatch, clock
     def fake_download(ticker, start, end):
         calls.append((ticker, start, end))
         # Yahoo serves the unfinished session too, as it does while it trades
-        return bars("2024-03-04", 3)
+        return consecutive_bars("2024-03-04", 3)
 
     monkeypatch.setattr(feeds, "download_prices", fake_download)
     feed = feeds.YahooFeed("AAPL", now=lambda: NEW_YORK_CLOCK[clock])
@@ -172,7 +154,7 @@ def test_yahoo_feed_does_not_ask_before_another_session_has_closed(monkeypatch):
 
 def test_a_re_based_history_is_detected_by_both_feeds(monkeypatch):
     # a 4-for-1 split: the source now shows every earlier close divided by 4, the history does not
-    split = bars("2024-03-04", 3)
+    split = consecutive_bars("2024-03-04", 3)
     split.loc[:, ["Open", "High", "Low", "Close", "Adj Close"]] /= 4
     history = history_until("2024-03-04", close=100.0)
     with pytest.raises(feeds.HistoryRebased, match="re-based its prices.*fetch the history again"):
@@ -180,8 +162,8 @@ def test_a_re_based_history_is_detected_by_both_feeds(monkeypatch):
     monkeypatch.setattr(feeds, "download_prices", lambda *args: split)
     with pytest.raises(feeds.HistoryRebased):
         feeds.YahooFeed("AAPL", now=lambda: NEW_YORK_CLOCK["after the close"]).bars_since(history)
-    unchanged = bars("2024-03-04", 3)
+    unchanged = consecutive_bars("2024-03-04", 3)
     assert len(feeds.ReplayFeed(unchanged, "AAPL").bars_since(history)) == 2
-    revised = bars("2024-03-04", 3)
+    revised = consecutive_bars("2024-03-04", 3)
     revised.loc[revised.index[0], ["Close", "Adj Close"]] = 100.05  # the official close, 0.05% off
     assert feeds.ReplayFeed(revised, "AAPL").bars_since(history)["Close"].iloc[0] == 100.05

@@ -6,30 +6,13 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from price_bars import bars
 
 from onnx_crossings.data import feeds, live
 from onnx_crossings.data.download import DatasetError
-from onnx_crossings.data.stocks import PRICE_COLUMNS, nyse_trading_days
+from onnx_crossings.data.stocks import nyse_trading_days
 
 MODEL = "toy.onnx (sha256 0123456789ab)"
-
-
-def bars(days: list[str] | pd.DatetimeIndex, first_close: float = 100.0) -> pd.DataFrame:
-    """Plausible daily bars on the given days, the close rising by a dollar a day."""
-    index = pd.DatetimeIndex(days, name="Date")
-    close = first_close + np.arange(len(index), dtype=float)
-    frame = pd.DataFrame(
-        {
-            "Open": close,
-            "High": close + 1,
-            "Low": close - 1,
-            "Close": close,
-            "Adj Close": close,
-            "Volume": 1_000,
-        },
-        index=index,
-    )
-    return frame[PRICE_COLUMNS]
 
 
 def sessions(start: str, end: str) -> pd.DatetimeIndex:
