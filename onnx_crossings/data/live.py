@@ -10,7 +10,12 @@ import pandas as pd
 
 from onnx_crossings.data.download import DatasetError
 from onnx_crossings.data.feeds import REBASE_TOLERANCE, Feed, last_complete_session
-from onnx_crossings.data.stocks import follows_nyse_calendar, next_nyse_session, nyse_trading_days
+from onnx_crossings.data.stocks import (
+    follows_nyse_calendar,
+    missing_nyse_sessions,
+    next_nyse_session,
+    nyse_trading_days,
+)
 from onnx_crossings.plumbing.files import atomic_write, sha256_of
 
 # one row per forecast: the model, the day of the close it starts from (made), the session it forecasts (day),
@@ -244,7 +249,7 @@ def check_sessions(
     """
     if new_days.empty:
         return []
-    skipped = nyse_trading_days(last_day + pd.Timedelta(days=1), new_days[-1]).difference(new_days)
+    skipped = missing_nyse_sessions(new_days.insert(0, last_day))
     traded = [day for day in skipped if feed.market_traded(day)]
     if traded:
         raise MissingSession(

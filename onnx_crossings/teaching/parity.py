@@ -5,9 +5,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.stats import binomtest
 
-from onnx_crossings.teaching.significance import PairedDifference, paired_accuracy_difference
+from onnx_crossings.teaching.significance import (
+    PairedDifference,
+    clopper_pearson,
+    paired_accuracy_difference,
+)
 
 # The course's target for labels: the two frameworks pick the same label this often.
 MIN_AGREEMENT = 0.9999
@@ -227,14 +230,14 @@ def judge_lower_precision(
             f"there are {len(true_labels):,} true labels: run both models on the same labelled inputs"
         )
     kept = int((reference_labels == candidate_labels).sum())
-    interval = binomtest(kept, len(true_labels)).proportion_ci(0.95, method="exact")
+    kept_low, kept_high = clopper_pearson(kept, len(true_labels))
     return LowerPrecisionVerdict(
         candidate=names[1],
         reference=names[0],
         samples=len(true_labels),
         kept=kept,
-        kept_low=float(interval.low),
-        kept_high=float(interval.high),
+        kept_low=kept_low,
+        kept_high=kept_high,
         accuracy_change=paired_accuracy_difference(
             candidate_labels == true_labels, reference_labels == true_labels, names=names[::-1]
         ),

@@ -178,10 +178,8 @@ def diebold_mariano(
         correction = np.sqrt((days + 1 - 2 * horizon + horizon * (horizon - 1) / days) / days)
         statistic = correction * mean / np.sqrt(variance)
         p_value = float(2 * t.sf(abs(statistic), df=days - 1))
-    elif mean == 0:  # identical losses every day: no difference to test
-        statistic, p_value = 0.0, 1.0
-    else:  # the same nonzero difference every day: as clear as a difference can be
-        statistic, p_value = np.copysign(np.inf, mean), 0.0
+    else:
+        statistic, p_value = _without_variance(mean)
     return ForecastComparison(
         model=names[0],
         benchmark=names[1],
@@ -192,6 +190,11 @@ def diebold_mariano(
         p_value=p_value,
         adjusted_p_value=p_value,
     )
+
+
+def _without_variance(mean: float) -> tuple[float, float]:
+    """The statistic and p-value of a loss difference the same every day: none, or as clear as one can be."""
+    return (0.0, 1.0) if mean == 0 else (float(np.copysign(np.inf, mean)), 0.0)
 
 
 def _loss_difference(
@@ -247,9 +250,8 @@ class SkillEstimate:
     r2: float  # 1 − the model's summed loss over the benchmark's: above 0 the model is better
     low: float  # the R²'s 95% interval
     high: float
-    statistic: (
-        float  # the mean loss difference over its standard error: below 0 the model is better
-    )
+    # the mean loss difference over its standard error: below 0 the model is better
+    statistic: float
     p_value: float  # two-sided, normal reference
     # the smallest |R²| this many days detect 80% of the time in a two-sided test at the 5% level
     minimum_detectable_r2: float
@@ -298,9 +300,8 @@ def out_of_sample_skill(
     if standard_error > 0:
         statistic = mean / standard_error
         p_value = float(2 * norm.sf(abs(statistic)))
-    else:  # the same difference every day: none (identical losses) or as clear as can be
-        statistic = 0.0 if mean == 0 else np.copysign(np.inf, mean)
-        p_value = 1.0 if mean == 0 else 0.0
+    else:
+        statistic, p_value = _without_variance(mean)
     return SkillEstimate(
         model=names[0],
         benchmark=names[1],
