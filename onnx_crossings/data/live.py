@@ -22,8 +22,8 @@ from onnx_crossings.plumbing.files import atomic_write, sha256_of
 # that starting close (today), the forecast and its interval, the close that followed and whether it is final
 LOG_TYPES = {
     "model": "str",
-    "made": "datetime64[us]",
-    "day": "datetime64[us]",
+    "made": "datetime64[ns]",
+    "day": "datetime64[ns]",
     "today": "float64",
     "forecast": "float64",
     "lower": "float64",
